@@ -1,0 +1,46 @@
+# previewd — developer entry points. `make run` and `make test` work on a fresh Debian machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test deps system-deps node-deps lint typecheck bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+## run: start previewd on its embedded defaults (state under ./.previewd/)
+run: $(STAMP)
+	$(BIN)/previewd serve $(if $(CONFIG),--config $(CONFIG),)
+
+## system-deps: Debian packages the tests use (git, kubectl for kustomize, registry, skopeo, node)
+system-deps:
+	@./scripts/install-system-deps.sh
+
+## node-deps: Prism and GitHub's OpenAPI description for contract tests
+node-deps:
+	@./scripts/install-node-deps.sh
+
+deps: system-deps $(STAMP) node-deps
+
+## test: install everything the tests need, then run lint, types and the whole suite
+test: deps
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy src
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy src
+
+## bench: run every benchmark and print its figures beside the targets
+bench: deps
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .previewd .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,235 @@
+"""The durable store on SQLAlchemy Core: received events and preview records.
+
+SQLite (WAL) by default; the same code runs on PostgreSQL. An event is committed before the
+webhook is answered 202, so it survives a crash of previewd.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from previewd.core.models import Preview, PreviewState, PullRequest
+
+metadata = MetaData()
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(32), nullable=False),  # github, registry, argocd ...
+    Column("delivery", String(200), nullable=False),
+    Column("kind", String(100), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    Column("received_at", String(40), nullable=False),
+    Column("done", Integer, nullable=False, default=0),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=True),
+    UniqueConstraint("source", "delivery", name="uq_events_delivery"),
+)
+
+previews = Table(
+    "previews",
+    metadata,
+    Column("repo", String(200), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("pr", Text, nullable=True),
+    Column("allowed", Integer, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("reason_code", String(40), nullable=False),
+    Column("state", String(40), nullable=False),
+    Column("namespace", String(63), nullable=False),
+    Column("host", String(253), nullable=True),
+    Column("deployed_sha", String(64), nullable=True),
+    Column("generation", Integer, nullable=False),
+    Column("synced_generation", Integer, nullable=False),
+    Column("extra", Text, nullable=False),
+    Column("updated_at", String(40), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    id: int
+    source: str
+    delivery: str
+    kind: str
+    body: bytes
+    attempts: int
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+class Store:
+    """All persistent state. Thread-safe; callers group writes with ``transaction()``."""
+
+    def __init__(self, url: str) -> None:
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = create_engine(url, future=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        metadata.create_all(self.engine)
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self._lock, self.engine.begin() as conn:
+            yield conn
+
+    # -- events ----------------------------------------------------------------------
+
+    def add_event(self, source: str, delivery: str, kind: str, body: bytes) -> bool:
+        """Record an event durably; False if this delivery id was seen before."""
+        try:
+            with self.transaction() as conn:
+                conn.execute(
+                    insert(events).values(
+                        source=source, delivery=delivery, kind=kind, body=body,
+                        received_at=_now(), done=0, attempts=0,
+                    )
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def pending_events(self, limit: int = 1000) -> list[StoredEvent]:
+        with self.transaction() as conn:
+            rows = conn.execute(
+                select(events.c.id, events.c.source, events.c.delivery, events.c.kind,
+                       events.c.body, events.c.attempts)
+                .where(events.c.done == 0)
+                .order_by(events.c.id)
+                .limit(limit)
+            ).all()
+        return [StoredEvent(r.id, r.source, r.delivery, r.kind, r.body, r.attempts) for r in rows]
+
+    def finish_event(self, conn: Connection, event_id: int) -> None:
+        conn.execute(update(events).where(events.c.id == event_id).values(done=1))
+
+    def fail_event(self, event_id: int, error: str, give_up: bool) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                update(events)
+                .where(events.c.id == event_id)
+                .values(attempts=events.c.attempts + 1, last_error=error[:2000], done=2 if give_up else 0)
+            )
+
+    def count_events(self) -> int:
+        with self.transaction() as conn:
+            return len(conn.execute(select(events.c.id)).all())
+
+    # -- previews --------------------------------------------------------------------
+
+    @staticmethod
+    def _to_preview(row: Any) -> Preview:
+        return Preview(
+            repo=row.repo,
+            number=row.number,
+            pr=PullRequest.from_dict(json.loads(row.pr)) if row.pr else None,
+            allowed=bool(row.allowed),
+            reason=row.reason,
+            reason_code=row.reason_code,
+            state=PreviewState(row.state),
+            namespace=row.namespace,
+            host=row.host,
+            deployed_sha=row.deployed_sha,
+            generation=row.generation,
+            synced_generation=row.synced_generation,
+            extra=json.loads(row.extra),
+        )
+
+    def get_preview(self, repo: str, number: int, conn: Connection | None = None) -> Preview | None:
+        query = select(previews).where(previews.c.repo == repo.lower(), previews.c.number == number)
+        if conn is not None:
+            row = conn.execute(query).first()
+        else:
+            with self.transaction() as own:
+                row = own.execute(query).first()
+        return self._to_preview(row) if row else None
+
+    def put_preview(self, conn: Connection, preview: Preview) -> None:
+        values = {
+            "pr": json.dumps(preview.pr.to_dict(), sort_keys=True) if preview.pr else None,
+            "allowed": int(preview.allowed),
+            "reason": preview.reason,
+            "reason_code": preview.reason_code,
+            "state": preview.state.value,
+            "namespace": preview.namespace,
+            "host": preview.host,
+            "deployed_sha": preview.deployed_sha,
+            "generation": preview.generation,
+            "synced_generation": preview.synced_generation,
+            "extra": json.dumps(preview.extra, sort_keys=True),
+            "updated_at": _now(),
+        }
+        key = (previews.c.repo == preview.repo.lower()) & (previews.c.number == preview.number)
+        if conn.execute(update(previews).where(key).values(**values)).rowcount == 0:
+            conn.execute(insert(previews).values(repo=preview.repo.lower(), number=preview.number, **values))
+
+    def list_previews(self) -> list[Preview]:
+        with self.transaction() as conn:
+            rows = conn.execute(select(previews).order_by(previews.c.repo, previews.c.number)).all()
+        return [self._to_preview(r) for r in rows]
+
+    def dirty_previews(self) -> list[Preview]:
+        with self.transaction() as conn:
+            rows = conn.execute(
+                select(previews)
+                .where(previews.c.generation != previews.c.synced_generation)
+                .order_by(previews.c.repo, previews.c.number)
+            ).all()
+        return [self._to_preview(r) for r in rows]
+
+    def mark_synced(self, synced: list[Preview]) -> None:
+        """Record converged previews unless they changed again meanwhile (generation moved)."""
+        with self.transaction() as conn:
+            for p in synced:
+                current = self.get_preview(p.repo, p.number, conn)
+                if current is None:
+                    continue
+                merged = replace(
+                    current,
+                    synced_generation=p.synced_generation,
+                    state=p.state if current.generation == p.synced_generation else current.state,
+                    deployed_sha=p.deployed_sha,
+                    extra={**current.extra, **p.extra},
+                )
+                self.put_preview(conn, merged)
+
+    def close(self) -> None:
+        self.engine.dispose()

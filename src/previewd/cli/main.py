@@ -1,0 +1,23 @@
+"""``previewd`` entry point."""
+
+from __future__ import annotations
+
+import click
+
+from previewd import __version__
+from previewd.cli import bootstrap, check_config, lint, render, serve, simulate
+
+
+@click.group()
+@click.version_option(__version__, prog_name="previewd")
+def cli() -> None:
+    """previewd: a preview environment per pull request, through GitOps."""
+
+
+for command in (serve.command, render.command, bootstrap.command, lint.command,
+                check_config.command, simulate.command):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,35 @@
+"""``previewd serve``: the webhook server and worker."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+import uvicorn
+
+from previewd.cli.common import config_option, reports_errors
+from previewd.http.app import create_app
+from previewd.runtime.service import build_service
+from previewd.settings import STATE_DIR, embedded_defaults, load_config
+
+
+@click.command("serve")
+@config_option(required=False)
+@click.option("--log-level", default="info", show_default=True)
+@reports_errors
+def command(config_path: Path | None, log_level: str) -> None:
+    """Serve webhooks and keep the GitOps repo converged (embedded defaults without --config)."""
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if config_path is None:
+        config = embedded_defaults()
+        click.echo(f"previewd: no --config given; running on embedded defaults under {STATE_DIR}/")
+        service = build_service(config, state_dir=STATE_DIR)
+    else:
+        config = load_config(config_path)
+        service = build_service(config)
+    app = create_app(service)
+    click.echo(f"previewd: listening on http://{config.server.listen} "
+               f"({len(config.repositories)} repositories, GitOps {config.gitops.url})")
+    uvicorn.run(app, host=config.server.host, port=config.server.port, log_level="warning",
+                access_log=False)

@@ -1,0 +1,1 @@
+"""Pure core: models, policy, naming and rendering. No I/O, no clock, no environment."""

@@ -1,0 +1,42 @@
+"""Protocols the jobs need from adapters. Adapters implement them; tests use fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from previewd.core.models import Preview
+
+if TYPE_CHECKING:
+    from previewd.settings import RepositoryConfig
+
+
+@dataclass(frozen=True)
+class ImageResolution:
+    """Whether a preview's images exist for its head SHA, and their digest-pinned refs."""
+
+    ready: bool
+    images: dict[str, str] = field(default_factory=dict)  # bundle image name -> repo@sha256:...
+    missing: str | None = None  # "registry.example.com/acme/shop:pr-42-<sha>" when not ready
+    failed: bool = False  # gave up (image_wait_timeout passed)
+
+
+class ImageResolver(Protocol):
+    def resolve(self, repo: RepositoryConfig, preview: Preview) -> ImageResolution: ...
+
+
+class NoImages:
+    """The resolver for repositories without image gating: always ready, nothing pinned."""
+
+    def resolve(self, repo: RepositoryConfig, preview: Preview) -> ImageResolution:
+        return ImageResolution(ready=True)
+
+
+class PreviewObserver(Protocol):
+    """Told after a preview's record changed (PR feedback, metrics)."""
+
+    def preview_changed(self, before: Preview | None, after: Preview) -> None: ...
+
+
+Clock = Callable[[], float]

@@ -1,0 +1,1 @@
+"""Manifest rendering: pure functions from config and PR facts to deterministic YAML bytes."""

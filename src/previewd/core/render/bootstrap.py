@@ -1,0 +1,127 @@
+"""One-time install manifests: previews AppProject, root app-of-apps, admission guard."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from previewd.core import naming
+from previewd.core.render.application import gitops_repo_url
+from previewd.core.render.preview import MANAGED_BY
+from previewd.core.render.yamlout import Manifest, dump_all
+
+if TYPE_CHECKING:
+    from previewd.settings import Config
+
+ROOT_APP = "previewd-previews"
+GUARD = "previewd-preview-project"
+
+
+def previews_project(config: Config) -> Manifest:
+    """Destinations: only the preview namespace pattern; cluster kinds: only those Namespaces."""
+    glob = naming.namespace_glob(config.previews.namespace_template)
+    repos = sorted({r.deploy.repo_url for r in config.repositories} | {gitops_repo_url(config)})
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "AppProject",
+        "metadata": {"name": config.argocd.project, "namespace": config.argocd.namespace,
+                     "labels": dict(MANAGED_BY)},
+        "spec": {
+            "description": "previewd pull-request previews (managed by previewd bootstrap)",
+            "sourceRepos": repos,
+            "destinations": [{"server": config.argocd.destination_server, "namespace": glob}],
+            "clusterResourceWhitelist": [{"group": "", "kind": "Namespace", "name": glob}],
+        },
+    }
+
+
+def root_project(config: Config) -> Manifest:
+    """The root app may only create Applications in the Argo CD namespace."""
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "AppProject",
+        "metadata": {"name": config.argocd.root_project, "namespace": config.argocd.namespace,
+                     "labels": dict(MANAGED_BY)},
+        "spec": {
+            "description": "previewd root: picks up preview Applications from the GitOps repo",
+            "sourceRepos": [gitops_repo_url(config)],
+            "destinations": [
+                {"server": config.argocd.destination_server, "namespace": config.argocd.namespace}
+            ],
+            "clusterResourceWhitelist": [],
+            "namespaceResourceWhitelist": [{"group": "argoproj.io", "kind": "Application"}],
+        },
+    }
+
+
+def root_application(config: Config) -> Manifest:
+    """App of apps: exactly the ``application.yaml`` of each preview directory."""
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": ROOT_APP, "namespace": config.argocd.namespace,
+                     "labels": dict(MANAGED_BY)},
+        "spec": {
+            "project": config.argocd.root_project,
+            "destination": {"server": config.argocd.destination_server,
+                            "namespace": config.argocd.namespace},
+            "source": {
+                "repoURL": gitops_repo_url(config),
+                "targetRevision": config.gitops.branch,
+                "path": config.gitops.path,
+                "directory": {"recurse": True, "include": "*/*/pr-*/application.yaml"},
+            },
+            "syncPolicy": {
+                "automated": {"prune": True, "selfHeal": True},
+                "syncOptions": ["PruneLast=true"],
+            },
+        },
+    }
+
+
+def admission_guard(config: Config) -> list[Manifest]:
+    """Reject any previewd-managed Application whose project is not the previews project."""
+    project = config.argocd.project
+    expression = (
+        "!has(object.metadata.labels) || "
+        "!('app.kubernetes.io/managed-by' in object.metadata.labels) || "
+        "object.metadata.labels['app.kubernetes.io/managed-by'] != 'previewd' || "
+        f"object.metadata.name == '{ROOT_APP}' || object.spec.project == '{project}'"
+    )
+    return [
+        {
+            "apiVersion": "admissionregistration.k8s.io/v1",
+            "kind": "ValidatingAdmissionPolicy",
+            "metadata": {"name": GUARD, "labels": dict(MANAGED_BY)},
+            "spec": {
+                "failurePolicy": "Fail",
+                "matchConstraints": {
+                    "resourceRules": [{
+                        "apiGroups": ["argoproj.io"],
+                        "apiVersions": ["*"],
+                        "operations": ["CREATE", "UPDATE"],
+                        "resources": ["applications"],
+                    }]
+                },
+                "validations": [{
+                    "expression": expression,
+                    "message": f"previewd-managed Applications must use the '{project}' project",
+                }],
+            },
+        },
+        {
+            "apiVersion": "admissionregistration.k8s.io/v1",
+            "kind": "ValidatingAdmissionPolicyBinding",
+            "metadata": {"name": GUARD, "labels": dict(MANAGED_BY)},
+            "spec": {"policyName": GUARD, "validationActions": ["Deny"]},
+        },
+    ]
+
+
+def bootstrap_files(config: Config) -> dict[str, bytes]:
+    """File name -> YAML of every install manifest."""
+    return {
+        "appproject-previews.yaml": dump_all([previews_project(config)]),
+        "appproject-root.yaml": dump_all([root_project(config)]),
+        "root-application.yaml": dump_all([root_application(config)]),
+        "admission-guard.yaml": dump_all(admission_guard(config)),
+    }

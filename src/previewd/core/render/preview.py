@@ -1,0 +1,121 @@
+"""One preview's GitOps directory: the Application plus its baseline resources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from previewd.core import naming
+from previewd.core.render import application, baseline
+from previewd.core.render.routes import ROUTE_KINDS
+from previewd.core.render.routes.common import RouteSpec
+from previewd.core.render.yamlout import dump_all
+
+if TYPE_CHECKING:
+    from previewd.settings import Config, RepositoryConfig
+
+MANAGED_BY = {"app.kubernetes.io/managed-by": "previewd"}
+BASELINE_DIR = "baseline"
+
+
+@dataclass(frozen=True)
+class PreviewInput:
+    """The facts a preview is rendered from; nothing here comes from PR free text."""
+
+    repo: str  # owner/name exactly as configured
+    number: int
+    head_sha: str
+    created_at: str = ""
+    images: dict[str, str] = field(default_factory=dict)  # image name -> name@sha256:...
+
+
+@dataclass(frozen=True)
+class PreviewNames:
+    namespace: str
+    application: str
+    host: str | None
+    directory: str
+
+
+def names_for(config: Config, repo: RepositoryConfig, number: int) -> PreviewNames:
+    namespace = naming.namespace_name(config.previews.namespace_template, repo.name, number)
+    host = naming.host_name(repo.host, repo.name, number) if repo.host else None
+    return PreviewNames(
+        namespace=namespace,
+        application=namespace,
+        host=host,
+        directory=naming.preview_dir(config.gitops.path, repo.name, number),
+    )
+
+
+def labels_for(repo: str, number: int) -> dict[str, str]:
+    return {
+        **MANAGED_BY,
+        "previewd.io/pr": str(int(number)),
+        "previewd.io/repository": naming.repo_label_value(repo),
+    }
+
+
+def render_preview(config: Config, repo: RepositoryConfig, data: PreviewInput) -> dict[str, bytes]:
+    """Every file of the preview directory, relative to it, as byte-stable YAML."""
+    if not _is_sha(data.head_sha):
+        raise ValueError(f"head SHA {data.head_sha!r} is not a 40-hex-digit commit id")
+    names = names_for(config, repo, data.number)
+    labels = labels_for(repo.name, data.number)
+    pr_url = f"{config.github.web_url.rstrip('/')}/{repo.name}/pull/{int(data.number)}"
+    annotations = {
+        "previewd.io/repository": repo.name,
+        "previewd.io/pr-url": pr_url,
+        "previewd.io/head-sha": data.head_sha,
+        "previewd.io/created-at": data.created_at,
+    }
+    files: dict[str, bytes] = {
+        f"{BASELINE_DIR}/namespace.yaml": dump_all(
+            [baseline.namespace(names.namespace, labels, annotations)]
+        ),
+        f"{BASELINE_DIR}/resourcequota.yaml": dump_all(
+            [baseline.resource_quota(names.namespace, labels, config.previews.quota.hard)]
+        ),
+        f"{BASELINE_DIR}/limitrange.yaml": dump_all(
+            [baseline.limit_range(names.namespace, labels, config.previews.limit_range)]
+        ),
+        f"{BASELINE_DIR}/networkpolicies.yaml": dump_all(
+            baseline.network_policies(
+                names.namespace,
+                labels,
+                config.previews.network,
+                [repo.route.gateway.namespace] if repo.route else [],
+            )
+        ),
+    }
+    if repo.route and names.host:
+        spec = RouteSpec(
+            name="preview",
+            namespace=names.namespace,
+            host=names.host,
+            service=repo.route.service,
+            port=repo.route.port,
+            gateway_name=repo.route.gateway.name,
+            gateway_namespace=repo.route.gateway.namespace,
+            labels=labels,
+        )
+        files[f"{BASELINE_DIR}/route.yaml"] = dump_all(ROUTE_KINDS[repo.route.kind](spec))
+    files["application.yaml"] = dump_all(
+        [
+            application.application(
+                config,
+                repo,
+                names,
+                labels,
+                {"previewd.io/pr-url": pr_url, "previewd.io/head-sha": data.head_sha},
+                data.head_sha,
+                f"{names.directory}/{BASELINE_DIR}",
+                data.images,
+            )
+        ]
+    )
+    return dict(sorted(files.items()))
+
+
+def _is_sha(value: str) -> bool:
+    return len(value) == 40 and all(c in "0123456789abcdef" for c in value)

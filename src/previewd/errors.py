@@ -1,0 +1,36 @@
+"""Error types. Each carries a human-readable ``diagnostics()`` text and its retry meaning."""
+
+from __future__ import annotations
+
+
+class PreviewdError(Exception):
+    """Base class for every error previewd raises on purpose."""
+
+    def diagnostics(self) -> str:
+        return str(self)
+
+
+class ConfigError(PreviewdError):
+    """The configuration is invalid; each problem names the key path and the reason."""
+
+    def __init__(self, problems: list[str], source: str = "config") -> None:
+        self.problems = problems
+        self.source = source
+        super().__init__(f"{source}: " + "; ".join(problems))
+
+    def diagnostics(self) -> str:
+        lines = [f"invalid configuration ({self.source}):"]
+        lines += [f"  - {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+class PermanentError(PreviewdError):
+    """Retrying will not help (bad input, policy refusal)."""
+
+
+class TransientError(PreviewdError):
+    """Retrying later may help (network, push race, registry down)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

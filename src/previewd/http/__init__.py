@@ -1,0 +1,1 @@
+"""Inbound HTTP: webhooks, API, health, metrics."""

@@ -1,0 +1,1 @@
+"""Jobs: one module per job; each runs core decisions through the ports."""

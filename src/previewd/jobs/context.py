@@ -1,0 +1,21 @@
+"""What every job receives: config, store and the adapters wired by the runtime."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from previewd.adapters.git import GitWorkspace
+from previewd.adapters.store.sql import Store
+from previewd.core.ports import ImageResolver, NoImages, PreviewObserver
+from previewd.settings import Config
+
+
+@dataclass
+class JobContext:
+    config: Config
+    store: Store
+    workspace: GitWorkspace
+    images: ImageResolver = field(default_factory=NoImages)
+    observers: list[PreviewObserver] = field(default_factory=list)
+    adapters: dict[str, Any] = field(default_factory=dict)  # optional integrations by name

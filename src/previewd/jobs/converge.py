@@ -1,0 +1,71 @@
+"""Converge the GitOps repository to every preview whose desired content changed."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+
+from previewd.adapters.git import GitWorkspace
+from previewd.adapters.store.sql import Store
+from previewd.core import naming
+from previewd.core.models import FileChange, Preview, PreviewState
+from previewd.core.planning import change_for, commit_message
+from previewd.core.ports import ImageResolver, NoImages
+from previewd.core.render.preview import PreviewInput, render_preview
+from previewd.settings import Config
+
+log = logging.getLogger("previewd.converge")
+
+
+@dataclass
+class ConvergeResult:
+    commit: str | None = None
+    changed: list[Preview] = field(default_factory=list)
+    waiting: list[Preview] = field(default_factory=list)
+
+
+def converge(
+    config: Config,
+    store: Store,
+    workspace: GitWorkspace,
+    images: ImageResolver | None = None,
+) -> ConvergeResult:
+    """Render dirty previews, commit them in one commit, push; then mark them synced.
+
+    A failed push raises and leaves every preview dirty, so the work is retried.
+    """
+    images = images or NoImages()
+    result = ConvergeResult()
+    changes: list[FileChange] = []
+    synced: list[Preview] = []
+    for preview in store.dirty_previews():
+        repo = config.repository(preview.repo)
+        if repo is None:
+            continue  # repository removed from config; the orphan auditor reports it
+        directory = naming.preview_dir(config.gitops.path, repo.name, preview.number)
+        if preview.allowed and preview.pr is not None:
+            resolution = images.resolve(repo, preview)
+            if not resolution.ready:
+                result.waiting.append(preview)
+                continue
+            files = render_preview(
+                config,
+                repo,
+                PreviewInput(repo.name, preview.number, preview.pr.head_sha,
+                             preview.pr.created_at, resolution.images),
+            )
+            changes.append(change_for(preview, directory, files))
+            synced.append(replace(preview, synced_generation=preview.generation,
+                                  state=PreviewState.DEPLOYING, deployed_sha=preview.pr.head_sha))
+        else:
+            changes.append(change_for(preview, directory, None))
+            gone = PreviewState.TORN_DOWN if preview.state == PreviewState.DELETING else preview.state
+            synced.append(replace(preview, synced_generation=preview.generation, state=gone,
+                                  deployed_sha=None))
+    if changes:
+        result.commit = workspace.apply(changes, commit_message)
+        if result.commit:
+            log.info("committed %s (%d preview change(s))", result.commit[:12], len(changes))
+    store.mark_synced(synced)
+    result.changed = synced
+    return result

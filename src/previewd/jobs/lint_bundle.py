@@ -1,0 +1,26 @@
+"""Lint a deploy bundle directory: kustomization present, builds, passes the contract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from previewd.adapters import kustomize
+from previewd.core.lint import Finding, check_documents
+from previewd.errors import PermanentError
+
+
+def lint_bundle(path: Path) -> list[Finding]:
+    """Every finding for the bundle at ``path`` (empty when clean)."""
+    if not (path / "kustomization.yaml").is_file():
+        return [Finding("kustomization.yaml", "-", "kustomization", f"{path}/kustomization.yaml is missing")]
+    try:
+        docs = kustomize.build(path)
+    except PermanentError as err:
+        return [Finding("kustomization.yaml", "-", "builds", str(err))]
+    index = kustomize.source_index(path)
+    paired = []
+    for doc in docs:
+        meta = doc.get("metadata") or {}
+        file = index.get((str(doc.get("kind")), str(meta.get("name"))), "kustomization.yaml")
+        paired.append((file, doc))
+    return check_documents(paired)

@@ -1,0 +1,54 @@
+"""Apply a PR snapshot to its preview record: order check, policy decision, next state."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.engine import Connection
+
+from previewd.adapters.store.sql import Store
+from previewd.core import naming
+from previewd.core.models import Preview, PullRequest
+from previewd.core.ordering import supersedes
+from previewd.core.planning import next_preview
+from previewd.core.policy import Trigger, decide
+from previewd.settings import Config, RepositoryConfig
+
+log = logging.getLogger("previewd.pull_requests")
+
+
+def trigger_of(repo: RepositoryConfig) -> Trigger:
+    t = repo.trigger
+    return Trigger(tuple(t.labels), tuple(t.exclude_labels), t.drafts, t.forks, t.bots)
+
+
+def apply_snapshot(
+    config: Config,
+    store: Store,
+    conn: Connection,
+    pr: PullRequest,
+    action: str,
+    requested: bool | None = None,
+) -> tuple[Preview | None, Preview | None]:
+    """Record ``pr`` (from a webhook or the API); returns (before, after), after None if ignored."""
+    repo = config.repository(pr.repo)
+    if repo is None:
+        return None, None
+    before = store.get_preview(repo.name, pr.number, conn)
+    if before is not None and before.pr is not None and not supersedes(pr, before.pr, action):
+        log.info("%s#%d: ignoring stale %s event (updated_at %s < %s or PR closed)",
+                 repo.name, pr.number, action, pr.updated_at, before.pr.updated_at)
+        return before, None
+    wanted = bool(before.extra.get("requested")) if before and requested is None else bool(requested)
+    decision = decide(pr, trigger_of(repo), requested=wanted)
+    namespace = naming.namespace_name(config.previews.namespace_template, repo.name, pr.number)
+    host = naming.host_name(repo.host, repo.name, pr.number) if repo.host else None
+    # Keep the configured spelling of the repository, whatever case the payload used.
+    pr = PullRequest(**{**pr.to_dict(), "labels": pr.labels, "repo": repo.name})
+    after = next_preview(before, pr, decision, namespace, host)
+    if requested is not None:
+        after = type(after)(**{**after.__dict__, "extra": {**after.extra, "requested": requested}})
+    store.put_preview(conn, after)
+    log.info("%s#%d: %s (%s) -> %s", repo.name, pr.number,
+             "preview" if decision.allowed else "no preview", decision.reason, after.state.value)
+    return before, after

@@ -1,0 +1,1 @@
+"""Composition root: wires adapters to jobs, runs the worker loop and the HTTP server."""

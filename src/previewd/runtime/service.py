@@ -1,0 +1,83 @@
+"""Build a running previewd from a Config: store, GitOps workspace, worker, metrics."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from previewd.adapters.git import GitCredentials, GitIdentity, GitWorkspace, init_bare
+from previewd.adapters.store.sql import Store
+from previewd.core.models import PreviewState
+from previewd.errors import ConfigError
+from previewd.jobs.context import JobContext
+from previewd.runtime.metrics import Metrics
+from previewd.runtime.worker import Worker
+from previewd.settings import Config
+
+log = logging.getLogger("previewd.service")
+
+
+@dataclass
+class Service:
+    config: Config
+    store: Store
+    worker: Worker
+    metrics: Metrics
+    webhook_secret: str
+
+    @property
+    def ctx(self) -> JobContext:
+        return self.worker.ctx
+
+    def refresh_gauges(self) -> None:
+        counts = dict.fromkeys(PreviewState, 0)
+        for preview in self.store.list_previews():
+            counts[preview.state] += 1
+        for state, count in counts.items():
+            self.metrics.previews.labels(state.value).set(count)
+
+
+def workspace_for(config: Config) -> GitWorkspace:
+    g = config.gitops
+    return GitWorkspace(
+        url=g.url,
+        branch=g.branch,
+        workdir=Path(g.workdir),
+        identity=GitIdentity(g.author_name, g.author_email),
+        credentials=GitCredentials(g.username, g.password.get_secret_value() if g.password else None),
+        push_attempts=g.push_attempts,
+    )
+
+
+def generated_secret(state_dir: Path) -> tuple[str, bool]:
+    """The embedded-defaults webhook secret, generated once and kept in ``state_dir``."""
+    path = state_dir / "webhook-secret"
+    if path.exists():
+        return path.read_text().strip(), False
+    state_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(32)
+    path.write_text(value + "\n")
+    path.chmod(0o600)
+    return value, True
+
+
+def build_service(config: Config, state_dir: Path | None = None) -> Service:
+    """Wire every adapter. ``state_dir`` is set only when running on embedded defaults."""
+    if state_dir is not None:
+        init_bare(Path(config.gitops.url))
+    if config.github.webhook_secret is not None:
+        secret = config.github.webhook_secret.get_secret_value()
+    elif state_dir is not None:
+        secret, fresh = generated_secret(state_dir)
+        if fresh:
+            print(f"previewd: generated webhook secret (shown once, kept in {state_dir}/webhook-secret):")
+            print(f"  {secret}")
+    else:
+        raise ConfigError(["github.webhook_secret: required when a config file is used"])
+    store = Store(config.store.url)
+    metrics = Metrics()
+    ctx = JobContext(config=config, store=store, workspace=workspace_for(config))
+    worker = Worker(ctx=ctx, metrics=metrics)
+    return Service(config=config, store=store, worker=worker, metrics=metrics, webhook_secret=secret)

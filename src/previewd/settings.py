@@ -1,0 +1,389 @@
+"""Configuration: the only module that reads config files and the environment.
+
+``load_config`` reads ``previewd.yaml``, substitutes ``${VAR}`` from the environment and
+validates strictly (unknown keys are errors). Every problem is reported with its key path.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from previewd.core import naming
+from previewd.errors import ConfigError
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_DURATION = re.compile(r"^(\d+)(ms|s|m|h|d)$")
+_DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_REPO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
+
+
+def parse_duration(value: object) -> timedelta:
+    """Parse ``30s``, ``5m``, ``2h``, ``7d`` (or a number of seconds) into a timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=float(value))
+    if isinstance(value, str):
+        match = _DURATION.match(value.strip())
+        if match:
+            return timedelta(seconds=int(match.group(1)) * _DURATION_UNITS[match.group(2)])
+    raise ValueError(f"expected a duration such as 30s, 5m, 2h or 7d, got {value!r}")
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class Strict(BaseModel):
+    """Base for every config section: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerConfig(Strict):
+    listen: str = "127.0.0.1:8080"
+    max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("expected host:port, for example 127.0.0.1:8080")
+        return value
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0].strip("[]")
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+
+class StoreConfig(Strict):
+    url: str = "sqlite:///.previewd/previewd.db"
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg://")):
+            raise ValueError("expected sqlite:///PATH or postgresql://...")
+        return value
+
+
+class GithubConfig(Strict):
+    webhook_secret: SecretStr | None = None
+    web_url: str = "https://github.com"
+
+
+class GitopsConfig(Strict):
+    url: str
+    branch: str = "main"
+    path: str = "previews"
+    workdir: str = ".previewd/gitops-work"
+    author_name: str = "previewd"
+    author_email: str = "previewd@users.noreply.github.com"
+    username: str | None = None
+    password: SecretStr | None = None
+    push_attempts: int = Field(default=6, ge=1, le=50)
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        clean = value.strip("/")
+        if not clean or any(p in ("", ".", "..") for p in clean.split("/")):
+            raise ValueError("must be a relative path without '.' or '..' segments")
+        return clean
+
+    @field_validator("branch")
+    @classmethod
+    def _branch(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9._/-]{1,200}", value) or ".." in value:
+            raise ValueError("not a safe branch name")
+        return value
+
+
+class ArgoCDConfig(Strict):
+    namespace: str = "argocd"
+    project: str = "previews"
+    destination_server: str = "https://kubernetes.default.svc"
+    gitops_repo_url: str | None = None  # the URL Argo CD reads the GitOps repo from
+    root_project: str = "previews-root"
+
+    @field_validator("namespace", "project", "root_project")
+    @classmethod
+    def _dns(cls, value: str) -> str:
+        if not naming.is_dns_label(value):
+            raise ValueError("must be a DNS-1123 label (lower-case letters, digits, '-')")
+        return value
+
+
+class TriggerConfig(Strict):
+    labels: list[str] = Field(default_factory=lambda: ["preview"])
+    exclude_labels: list[str] = Field(default_factory=lambda: ["no-preview"])
+    drafts: bool = False
+    forks: bool = False
+    bots: bool = False
+
+
+class DeployConfig(Strict):
+    repo_url: str
+    path: str = "deploy/preview"
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        clean = value.strip("/")
+        if not clean or any(p in ("", ".", "..") for p in clean.split("/")):
+            raise ValueError("must be a relative path without '.' or '..' segments")
+        return clean
+
+
+class GatewayRef(Strict):
+    name: str
+    namespace: str
+
+    @field_validator("name", "namespace")
+    @classmethod
+    def _dns(cls, value: str) -> str:
+        if not naming.is_dns_label(value):
+            raise ValueError("must be a DNS-1123 label")
+        return value
+
+
+class RouteConfig(Strict):
+    kind: str = "httproute"
+    service: str
+    port: int = Field(gt=0, lt=65536)
+    gateway: GatewayRef
+
+    @field_validator("service")
+    @classmethod
+    def _service(cls, value: str) -> str:
+        if not naming.is_dns_label(value):
+            raise ValueError("must be a DNS-1123 label")
+        return value
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, value: str) -> str:
+        from previewd.core.render.routes import ROUTE_KINDS
+
+        if value not in ROUTE_KINDS:
+            raise ValueError(f"unknown route kind; expected one of {sorted(ROUTE_KINDS)}")
+        return value
+
+
+class RepositoryConfig(Strict):
+    name: str
+    trigger: TriggerConfig = Field(default_factory=TriggerConfig)
+    deploy: DeployConfig
+    host: str | None = None
+    route: RouteConfig | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _REPO_NAME.match(value):
+            raise ValueError("expected owner/name as on GitHub")
+        return value
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str | None) -> str | None:
+        if value is not None:
+            naming.check_host_template(value)
+        return value
+
+    @model_validator(mode="after")
+    def _route_needs_host(self) -> RepositoryConfig:
+        if self.route is not None and self.host is None:
+            raise ValueError("route is set but host is not")
+        return self
+
+    @property
+    def key(self) -> str:
+        """Case-insensitive identity of the repository (GitHub names are case-insensitive)."""
+        return self.name.lower()
+
+
+class QuotaConfig(Strict):
+    hard: dict[str, str] = Field(
+        default_factory=lambda: {
+            "requests.cpu": "2",
+            "requests.memory": "4Gi",
+            "limits.cpu": "4",
+            "limits.memory": "8Gi",
+            "persistentvolumeclaims": "0",
+            "services.loadbalancers": "0",
+            "services.nodeports": "0",
+            "count/pods": "20",
+            "count/services": "10",
+            "count/configmaps": "10",
+            "count/secrets": "10",
+        }
+    )
+
+
+class LimitRangeConfig(Strict):
+    default: dict[str, str] = Field(default_factory=lambda: {"cpu": "500m", "memory": "512Mi"})
+    default_request: dict[str, str] = Field(
+        default_factory=lambda: {"cpu": "100m", "memory": "128Mi"}
+    )
+    max: dict[str, str] = Field(default_factory=lambda: {"cpu": "2", "memory": "4Gi"})
+
+
+class EgressRule(Strict):
+    """An extra egress allowance, for example to shared services."""
+
+    namespace: str
+    pod_labels: dict[str, str] = Field(default_factory=dict)
+    ports: list[int] = Field(default_factory=list)
+    protocol: str = "TCP"
+
+    @field_validator("namespace")
+    @classmethod
+    def _dns(cls, value: str) -> str:
+        if not naming.is_dns_label(value):
+            raise ValueError("must be a DNS-1123 label")
+        return value
+
+
+class NetworkConfig(Strict):
+    ingress_namespaces: list[str] = Field(default_factory=lambda: ["ingress-nginx"])
+    dns_namespace: str = "kube-system"
+    extra_egress: list[EgressRule] = Field(default_factory=list)
+
+
+class PreviewDefaults(Strict):
+    namespace_template: str = "pr-{number}-{repo}"
+    quota: QuotaConfig = Field(default_factory=QuotaConfig)
+    limit_range: LimitRangeConfig = Field(default_factory=LimitRangeConfig)
+    network: NetworkConfig = Field(default_factory=NetworkConfig)
+
+    @field_validator("namespace_template")
+    @classmethod
+    def _template(cls, value: str) -> str:
+        naming.check_namespace_template(value)
+        return value
+
+
+class Config(Strict):
+    server: ServerConfig = Field(default_factory=ServerConfig)
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    github: GithubConfig = Field(default_factory=GithubConfig)
+    gitops: GitopsConfig
+    argocd: ArgoCDConfig = Field(default_factory=ArgoCDConfig)
+    previews: PreviewDefaults = Field(default_factory=PreviewDefaults)
+    repositories: list[RepositoryConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self) -> Config:
+        seen: set[str] = set()
+        for repo in self.repositories:
+            if repo.key in seen:
+                raise ValueError(f"repository {repo.name} is listed twice")
+            seen.add(repo.key)
+        clash = naming.find_name_collision(
+            self.previews.namespace_template, [r.name for r in self.repositories]
+        )
+        if clash:
+            raise ValueError(
+                f"repositories {clash[0]} and {clash[1]} can produce the same namespace "
+                f"name from {self.previews.namespace_template!r}; add {{owner}} or a "
+                "distinct prefix to previews.namespace_template"
+            )
+        return self
+
+    def repository(self, full_name: str) -> RepositoryConfig | None:
+        """The configured repository named ``full_name`` (case-insensitive), if any."""
+        wanted = full_name.lower()
+        return next((r for r in self.repositories if r.key == wanted), None)
+
+
+def substitute_env(data: Any, env: Mapping[str, str], path: str = "") -> Any:
+    """Replace ``${VAR}`` in every string; a missing variable is an error naming the key."""
+    if isinstance(data, dict):
+        return {k: substitute_env(v, env, f"{path}.{k}" if path else str(k)) for k, v in data.items()}
+    if isinstance(data, list):
+        return [substitute_env(v, env, f"{path}.{i}") for i, v in enumerate(data)]
+    if isinstance(data, str):
+
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in env:
+                raise ConfigError([f"{path or '<root>'}: environment variable {name} is not set"])
+            return env[name]
+
+        return _ENV_REF.sub(replace, data)
+    return data
+
+
+def format_validation_error(error: ValidationError) -> list[str]:
+    """One line per problem: ``key.path: reason``."""
+    problems = []
+    for item in error.errors():
+        loc = ".".join(str(p) for p in item["loc"]) or "<root>"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key"
+        problems.append(f"{loc}: {message}")
+    return problems
+
+
+def parse_config(data: Any, env: Mapping[str, str], source: str = "config") -> Config:
+    """Validate already-parsed YAML data into a Config."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(["<root>: expected a mapping of sections"], source)
+    try:
+        substituted = substitute_env(data, env)
+    except ConfigError as err:
+        raise ConfigError(err.problems, source) from None
+    try:
+        return Config.model_validate(substituted)
+    except ValidationError as err:
+        raise ConfigError(format_validation_error(err), source) from None
+
+
+def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate a ``previewd.yaml``."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ConfigError([f"cannot read {file}: {err.strerror}"], str(file)) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise ConfigError([f"not valid YAML: {err}"], str(file)) from None
+    return parse_config(data, os.environ if env is None else env, str(file))
+
+
+STATE_DIR = Path(".previewd")
+
+
+def embedded_defaults(state_dir: Path = STATE_DIR) -> Config:
+    """The configuration ``previewd serve`` runs on when no config file is given."""
+    return Config(
+        store=StoreConfig(url=f"sqlite:///{state_dir}/previewd.db"),
+        gitops=GitopsConfig(url=str(state_dir / "gitops.git"), workdir=str(state_dir / "gitops-work")),
+    )

@@ -1,0 +1,208 @@
+"""Test helpers shared by every test module: configs, signed webhooks, a real serve process.
+
+Test doubles live in ``tests/fakes.py``; this module only builds real things.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+FIXTURES = SHARED / "fixtures" / "github-webhooks"
+CRDS = SHARED / "schemas" / "crds"
+SECRET = "test-webhook-secret"
+REPO = "acme/shop"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def git(*args: str, cwd: Path | None = None) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def make_bare(path: Path) -> Path:
+    git("init", "--quiet", "--bare", "--initial-branch=main", str(path))
+    return path
+
+
+def remote_log(bare: Path, branch: str = "main") -> list[str]:
+    """Commit subjects on ``branch`` of a bare repo, newest first (empty if no commits)."""
+    proc = subprocess.run(["git", "-C", str(bare), "log", "--format=%s", branch],
+                          capture_output=True, text=True)
+    return proc.stdout.splitlines() if proc.returncode == 0 else []
+
+
+def remote_files(bare: Path, prefix: str = "", branch: str = "main") -> dict[str, bytes]:
+    """Every file under ``prefix`` at the tip of ``branch`` of a bare repo."""
+    proc = subprocess.run(["git", "-C", str(bare), "ls-tree", "-r", "--name-only", branch, "--", prefix],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        return {}
+    return {
+        name: subprocess.run(["git", "-C", str(bare), "show", f"{branch}:{name}"],
+                             capture_output=True, check=True).stdout
+        for name in proc.stdout.splitlines()
+    }
+
+
+def base_config(tmp: Path, bare: Path, port: int = 8080, **overrides: Any) -> dict[str, Any]:
+    """The issue's example config, pointed at ``bare`` and ``tmp``."""
+    config: dict[str, Any] = {
+        "server": {"listen": f"127.0.0.1:{port}"},
+        "store": {"url": f"sqlite:///{tmp}/state/previewd.db"},
+        "github": {"webhook_secret": "${PREVIEWD_WEBHOOK_SECRET}"},
+        "gitops": {"url": str(bare), "branch": "main", "path": "previews",
+                   "workdir": str(tmp / "work")},
+        "argocd": {"namespace": "argocd", "project": "previews",
+                   "destination_server": "https://kubernetes.default.svc"},
+        "repositories": [{
+            "name": REPO,
+            "trigger": {"labels": ["preview"], "exclude_labels": ["no-preview"],
+                        "drafts": False, "forks": False, "bots": False},
+            "deploy": {"repo_url": "https://github.com/acme/shop.git", "path": "deploy/preview"},
+            "host": "shop-pr-{number}.preview.example.com",
+            "route": {"service": "web", "port": 80,
+                      "gateway": {"name": "preview-gateway", "namespace": "gateway-system"}},
+        }],
+    }
+    for key, value in overrides.items():
+        config[key] = value
+    return config
+
+
+def write_config(tmp: Path, config: dict[str, Any]) -> Path:
+    path = tmp / "previewd.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    return path
+
+
+def fixture(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((FIXTURES / name).read_text())
+    return data
+
+
+def pr_payload(
+    name: str = "pull_request.opened.1.json",
+    *,
+    repo: str = REPO,
+    number: int = 42,
+    sha: str = "a" * 40,
+    labels: tuple[str, ...] = ("preview",),
+    updated_at: str = "2026-01-01T00:00:00Z",
+    **pr_fields: Any,
+) -> dict[str, Any]:
+    """A real GitHub payload rewritten to ``repo`` (base and head) with chosen facts."""
+    data = copy.deepcopy(fixture(name))
+    owner, short = repo.split("/")
+    for holder in (data, data["pull_request"]["base"], data["pull_request"]["head"]):
+        r = holder["repository"] if holder is data else holder["repo"]
+        r["full_name"], r["name"] = repo, short
+        r["owner"]["login"] = owner
+    pr = data["pull_request"]
+    data["number"] = pr["number"] = number
+    pr["head"]["sha"] = sha
+    pr["labels"] = [{"name": label} for label in labels]
+    pr["updated_at"] = updated_at
+    pr.update(pr_fields)
+    return data
+
+
+def sign(body: bytes, secret: str = SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def github_headers(event: str, body: bytes, delivery: str | None = None,
+                   secret: str = SECRET) -> dict[str, str]:
+    return {
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": delivery or str(uuid.uuid4()),
+        "X-Hub-Signature-256": sign(body, secret),
+        "Content-Type": "application/json",
+    }
+
+
+class Serve:
+    """A real ``previewd serve`` subprocess."""
+
+    def __init__(self, config_path: Path, cwd: Path, port: int, env: dict[str, str] | None = None):
+        self.config_path, self.cwd, self.port = config_path, cwd, port
+        self.env = {**os.environ, "PREVIEWD_WEBHOOK_SECRET": SECRET, **(env or {})}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = cwd / "serve.log"
+
+    def start(self) -> Serve:
+        out = self.log.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "previewd.cli.main", "serve", "--config", str(self.config_path)],
+            cwd=self.cwd, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"previewd exited early:\n{self.log.read_text()}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        raise RuntimeError(f"previewd did not start:\n{self.log.read_text()}")
+
+    def post(self, event: str, payload: dict[str, Any] | bytes, delivery: str | None = None,
+             headers: dict[str, str] | None = None, path: str = "/hooks/github") -> httpx.Response:
+        body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        sent = {**github_headers(event, body, delivery), **(headers or {})}
+        return httpx.post(self.url + path, content=body, headers=sent, timeout=10)
+
+    def get(self, path: str) -> httpx.Response:
+        return httpx.get(self.url + path, timeout=10)
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        self.kill(signal.SIGTERM)
+
+
+@contextmanager
+def serving(config_path: Path, cwd: Path, port: int) -> Iterator[Serve]:
+    server = Serve(config_path, cwd, port).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def wait_for(predicate: Any, timeout: float = 15.0, interval: float = 0.05) -> Any:
+    """Poll until ``predicate()`` is truthy; return its value or fail with the last one."""
+    deadline = time.monotonic() + timeout
+    value = predicate()
+    while not value and time.monotonic() < deadline:
+        time.sleep(interval)
+        value = predicate()
+    assert value, "condition not met in time"
+    return value
