@@ -285,6 +285,23 @@ class PreviewDefaults(Strict):
         return value
 
 
+class RegistryConfig(Strict):
+    """A container registry previewd reads digests from (shared by previews and releases)."""
+
+    host: str  # host[:port] as written in image references, e.g. registry.example.com
+    insecure: bool = False  # true allows plain http (local registries)
+    username: str | None = None
+    password: SecretStr | None = None
+    notifications_token: SecretStr | None = None  # bearer token on /hooks/registry/<kind>
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9.-]+(:\d{1,5})?", value):
+            raise ValueError("expected host or host:port, without scheme or path")
+        return value.lower()
+
+
 class Config(Strict):
     server: ServerConfig = Field(default_factory=ServerConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
@@ -293,6 +310,7 @@ class Config(Strict):
     argocd: ArgoCDConfig = Field(default_factory=ArgoCDConfig)
     previews: PreviewDefaults = Field(default_factory=PreviewDefaults)
     repositories: list[RepositoryConfig] = Field(default_factory=list)
+    registries: list[RegistryConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique(self) -> Config:
@@ -311,6 +329,11 @@ class Config(Strict):
                 "distinct prefix to previews.namespace_template"
             )
         return self
+
+    def registry(self, host: str) -> RegistryConfig | None:
+        """The configured registry for ``host`` (case-insensitive), if any."""
+        wanted = host.lower()
+        return next((r for r in self.registries if r.host == wanted), None)
 
     def repository(self, full_name: str) -> RepositoryConfig | None:
         """The configured repository named ``full_name`` (case-insensitive), if any."""
