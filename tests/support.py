@@ -56,7 +56,8 @@ def remote_log(bare: Path, branch: str = "main") -> list[str]:
 
 def remote_files(bare: Path, prefix: str = "", branch: str = "main") -> dict[str, bytes]:
     """Every file under ``prefix`` at the tip of ``branch`` of a bare repo."""
-    proc = subprocess.run(["git", "-C", str(bare), "ls-tree", "-r", "--name-only", branch, "--", prefix],
+    spec = ["--", prefix] if prefix else []
+    proc = subprocess.run(["git", "-C", str(bare), "ls-tree", "-r", "--name-only", branch, *spec],
                           capture_output=True, text=True)
     if proc.returncode != 0:
         return {}

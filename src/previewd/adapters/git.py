@@ -150,7 +150,9 @@ class GitWorkspace:
             self.git("checkout", "--quiet", "-B", self.branch, f"origin/{self.branch}")
             self.git("reset", "--quiet", "--hard", f"origin/{self.branch}")
         else:
-            self.git("checkout", "--quiet", "--orphan", self.branch, check=False)
+            # Empty remote: forget any unpushed local commit and start an unborn branch.
+            self.git("symbolic-ref", "HEAD", f"refs/heads/{self.branch}")
+            self.git("update-ref", "-d", f"refs/heads/{self.branch}", check=False)
             self.git("rm", "-r", "-q", "--cached", "--ignore-unmatch", ".")
         self.git("clean", "-q", "-f", "-d", "-x")
 

@@ -21,3 +21,7 @@ for command in (serve.command, render.command, bootstrap.command, lint.command,
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

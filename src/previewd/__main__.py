@@ -1,0 +1,5 @@
+"""``python -m previewd``."""
+
+from previewd.cli.main import main
+
+main()

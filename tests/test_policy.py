@@ -1,0 +1,85 @@
+"""Trigger and trust policy, and snapshot ordering."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from previewd.core.models import PullRequest
+from previewd.core.ordering import supersedes
+from previewd.core.policy import Trigger, decide
+
+PR = PullRequest(
+    repo="acme/shop", number=42, state="open", merged=False, draft=False, labels=("preview",),
+    head_sha="a" * 40, head_repo="acme/shop", author_login="dev", author_type="User",
+    updated_at="2026-01-01T00:00:00Z",
+)
+
+
+@pytest.mark.parametrize(
+    "change, code",
+    [
+        ({}, "ok"),
+        ({"state": "closed"}, "closed"),
+        ({"state": "closed", "merged": True}, "merged"),
+        ({"draft": True}, "draft"),
+        ({"head_repo": "evil/shop"}, "fork"),
+        ({"head_repo": None}, "fork"),
+        ({"author_type": "Bot"}, "bot"),
+        ({"author_login": "dependabot[bot]"}, "bot"),
+        ({"labels": ()}, "no-label"),
+        ({"labels": ("preview", "no-preview")}, "excluded"),
+    ],
+)
+def test_decisions(change: dict[str, object], code: str) -> None:
+    decision = decide(replace(PR, **change), Trigger())  # type: ignore[arg-type]
+    assert decision.code == code
+    assert decision.allowed == (code == "ok")
+    assert decision.reason
+
+
+def test_policy_switches_allow_forks_bots_drafts() -> None:
+    trigger = Trigger(labels=(), forks=True, bots=True, drafts=True)
+    pr = replace(PR, labels=(), head_repo="someone/shop", author_type="Bot", draft=True)
+    assert decide(pr, trigger).allowed
+
+
+def test_maintainer_request_replaces_only_the_label() -> None:
+    assert decide(replace(PR, labels=()), Trigger(), requested=True).code == "requested"
+    assert not decide(replace(PR, head_repo="evil/shop"), Trigger(), requested=True).allowed
+
+
+@given(
+    st.sampled_from(["open", "closed"]), st.booleans(), st.booleans(),
+    st.lists(st.sampled_from(["preview", "no-preview", "bug", "x"]), max_size=4),
+    st.sampled_from(["acme/shop", "evil/shop", None]), st.sampled_from(["User", "Bot"]),
+)
+def test_closed_fork_bot_never_get_a_preview_by_default(
+    state: str, merged: bool, draft: bool, labels: list[str], head: str | None, author: str
+) -> None:
+    pr = replace(PR, state=state, merged=merged, draft=draft, labels=tuple(labels),
+                 head_repo=head, author_type=author)
+    decision = decide(pr, Trigger())
+    if decision.allowed:
+        assert state == "open" and not merged and not draft
+        assert head == "acme/shop" and author == "User"
+        assert "preview" in labels and "no-preview" not in labels
+
+
+def test_older_snapshots_never_win() -> None:
+    newer = replace(PR, updated_at="2026-01-02T00:00:00Z")
+    assert not supersedes(PR, newer, "synchronize")
+    assert supersedes(newer, PR, "synchronize")
+
+
+def test_closed_stays_closed_unless_reopened() -> None:
+    closed = replace(PR, state="closed", updated_at="2026-01-02T00:00:00Z")
+    replay = replace(PR, updated_at="2026-01-02T00:00:00Z")
+    assert not supersedes(replay, closed, "opened")
+    assert not supersedes(replay, closed, "synchronize")
+    assert supersedes(replay, closed, "reopened")
+    later = replace(PR, updated_at="2026-01-03T00:00:00Z")
+    assert supersedes(later, closed, "api")  # a GET showing it open again, later
