@@ -157,6 +157,10 @@ class GitWorkspace:
         self.git("clean", "-q", "-f", "-d", "-x")
 
     def head(self) -> str | None:
+        # Read the loose ref directly: it saves a process on the hot path after every push.
+        ref = self.workdir / ".git" / "refs" / "heads" / self.branch
+        if ref.is_file():
+            return ref.read_text().strip() or None
         proc = self.git("rev-parse", "--verify", "--quiet", "HEAD", check=False)
         return proc.stdout.strip() or None
 

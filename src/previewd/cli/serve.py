@@ -11,14 +11,15 @@ import uvicorn
 from previewd.cli.common import config_option, reports_errors
 from previewd.http.app import create_app
 from previewd.runtime.service import build_service
-from previewd.settings import STATE_DIR, embedded_defaults, load_config
+from previewd.settings import STATE_DIR, ServerConfig, embedded_defaults, load_config
 
 
 @click.command("serve")
 @config_option(required=False)
+@click.option("--listen", default=None, help="host:port, overriding server.listen")
 @click.option("--log-level", default="info", show_default=True)
 @reports_errors
-def command(config_path: Path | None, log_level: str) -> None:
+def command(config_path: Path | None, listen: str | None, log_level: str) -> None:
     """Serve webhooks and keep the GitOps repo converged (embedded defaults without --config)."""
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if config_path is None:
@@ -28,6 +29,10 @@ def command(config_path: Path | None, log_level: str) -> None:
     else:
         config = load_config(config_path)
         service = build_service(config)
+    if listen is not None:
+        config = config.model_copy(update={"server": ServerConfig(listen=listen,
+                                   max_body_bytes=config.server.max_body_bytes)})
+        service.config = config
     app = create_app(service)
     click.echo(f"previewd: listening on http://{config.server.listen} "
                f"({len(config.repositories)} repositories, GitOps {config.gitops.url})")

@@ -1,0 +1,110 @@
+"""``previewd lint``: each contract rule, on bundles built by the real kustomize."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from previewd.jobs.lint_bundle import lint_bundle
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+        - name: web
+          image: IMAGE
+"""
+
+
+def bundle(tmp_path: Path, files: dict[str, str], resources: list[str] | None = None) -> Path:
+    path = tmp_path / "deploy" / "preview"
+    path.mkdir(parents=True)
+    for name, text in files.items():
+        (path / name).write_text(text)
+    listed = resources if resources is not None else list(files)
+    (path / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n"
+        + "".join(f"  - {r}\n" for r in listed)
+    )
+    return path
+
+
+def rules(path: Path) -> list[tuple[str, str, str]]:
+    return [(f.file, f.resource, f.rule) for f in lint_bundle(path)]
+
+
+def test_clean_bundle_passes(tmp_path: Path) -> None:
+    path = bundle(tmp_path, {"web.yaml": DEPLOYMENT.replace("IMAGE", "ghcr.io/acme/shop:1.2.3")})
+    assert rules(path) == []
+    proc = subprocess.run([sys.executable, "-m", "previewd.cli.main", "lint", str(path)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_hard_coded_namespace(tmp_path: Path) -> None:
+    text = DEPLOYMENT.replace("IMAGE", "ghcr.io/acme/shop:1").replace(
+        "  name: web\n", "  name: web\n  namespace: production\n", 1)
+    assert rules(bundle(tmp_path, {"web.yaml": text})) == [("web.yaml", "Deployment/web", "no-namespace")]
+
+
+@pytest.mark.parametrize("kind, api", [
+    ("ClusterRole", "rbac.authorization.k8s.io/v1"),
+    ("Namespace", "v1"),
+    ("ValidatingWebhookConfiguration", "admissionregistration.k8s.io/v1"),
+])
+def test_cluster_scoped_kinds(tmp_path: Path, kind: str, api: str) -> None:
+    text = f"apiVersion: {api}\nkind: {kind}\nmetadata:\n  name: infra\n"
+    assert rules(bundle(tmp_path, {"infra.yaml": text})) == [
+        ("infra.yaml", f"{kind}/infra", "no-cluster-scoped")]
+
+
+def test_crd_is_cluster_scoped(tmp_path: Path) -> None:
+    text = ("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+            "metadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n"
+            "  scope: Namespaced\n  versions: []\n")
+    assert [r[2] for r in rules(bundle(tmp_path, {"crd.yaml": text}))] == ["no-cluster-scoped"]
+
+
+@pytest.mark.parametrize("image, message", [
+    ("ghcr.io/acme/shop", "no tag or digest"),
+    ("ghcr.io/acme/shop:latest", ":latest"),
+    ("localhost:5000/shop", "no tag or digest"),
+])
+def test_unpinned_images(tmp_path: Path, image: str, message: str) -> None:
+    findings = lint_bundle(bundle(tmp_path, {"web.yaml": DEPLOYMENT.replace("IMAGE", image)}))
+    assert [(f.rule, message in f.message) for f in findings] == [("pinned-images", True)]
+
+
+def test_digest_pinned_image_is_fine(tmp_path: Path) -> None:
+    image = "ghcr.io/acme/shop@sha256:" + "a" * 64
+    assert rules(bundle(tmp_path, {"web.yaml": DEPLOYMENT.replace("IMAGE", image)})) == []
+
+
+def test_baseline_kinds_may_not_be_overridden(tmp_path: Path) -> None:
+    text = ("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata:\n  name: allow-all\n"
+            "spec:\n  podSelector: {}\n  ingress: [{}]\n")
+    assert rules(bundle(tmp_path, {"np.yaml": text})) == [
+        ("np.yaml", "NetworkPolicy/allow-all", "no-baseline-override")]
+
+
+def test_missing_kustomization(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    assert rules(tmp_path / "empty") == [("kustomization.yaml", "-", "kustomization")]
+    proc = subprocess.run([sys.executable, "-m", "previewd.cli.main", "lint", str(tmp_path / "empty")],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1 and "[kustomization]" in proc.stdout
+
+
+def test_kustomization_that_does_not_build(tmp_path: Path) -> None:
+    path = bundle(tmp_path, {}, resources=["missing.yaml"])
+    assert [r[2] for r in rules(path)] == ["builds"]
