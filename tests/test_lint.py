@@ -70,7 +70,8 @@ def test_cluster_scoped_kinds(tmp_path: Path, kind: str, api: str) -> None:
 
 def test_crd_is_cluster_scoped(tmp_path: Path) -> None:
     text = ("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
-            "metadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n"
+            "metadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n"
+            "  names: {kind: Widget, plural: widgets}\n"
             "  scope: Namespaced\n  versions: []\n")
     assert [r[2] for r in rules(bundle(tmp_path, {"crd.yaml": text}))] == ["no-cluster-scoped"]
 

@@ -7,6 +7,7 @@ forced.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -30,6 +31,7 @@ esac
 
 
 MessageFn = Callable[[list[FileChange]], str]
+EditFn = Callable[[Path], tuple[list[str], str]]  # work tree -> (changed paths, commit message)
 
 
 class GitError(TransientError):
@@ -195,7 +197,11 @@ class GitWorkspace:
         if not effective:
             return False
         self.git("add", "--all", "--", *[c.directory for c in effective])
-        proc = self.git("commit", "--quiet", "--no-verify", "-m", message(effective), check=False)
+        return self._commit_index(message(effective))
+
+    def _commit_index(self, message: str) -> bool:
+        """Commit what is staged; False when nothing was."""
+        proc = self.git("commit", "--quiet", "--no-verify", "-m", message, check=False)
         if proc.returncode == 0:
             return True
         if "nothing to commit" in proc.stdout or "nothing added to commit" in proc.stdout:
@@ -216,11 +222,32 @@ class GitWorkspace:
         """Converge ``changes`` into one commit on the remote branch. Returns the new commit, or
         None when the remote already had exactly this content. Raises GitError after bounded
         retries; the caller keeps the work queued."""
+        return self._converge(lambda: self._commit(changes, message))
+
+    def edit(self, edit: EditFn) -> str | None:
+        """Edit files in place and push them as one commit (same retries as ``apply``).
+
+        ``edit`` gets the work tree root and returns (changed relative paths, commit message);
+        no paths means nothing to do. It runs again on the fresh tree after a rebase conflict,
+        so it must decide from what it reads there, never from what it read before."""
+        return self._converge(lambda: self._commit_edit(edit))
+
+    def _commit_edit(self, edit: EditFn) -> bool:
+        paths, message = edit(self.workdir)
+        if not paths:
+            return False
+        for rel in paths:
+            self._safe_path(rel)
+        self.git("add", "--all", "--", *paths)
+        return self._commit_index(message)
+
+    def _converge(self, commit: Callable[[], bool]) -> str | None:
+        """Commit (False: nothing to do) and push; on rejection fetch, rebase, retry."""
         self.ensure_ready()
         delay = 0.05
         for attempt in range(self.push_attempts):
             try:
-                if not self._commit(changes, message):
+                if not commit():
                     return None
                 if self._push():
                     return self.head()
@@ -242,10 +269,8 @@ class GitWorkspace:
         raise GitError(f"push to {scrub(self.url)} still rejected after {self.push_attempts} attempts")
 
     def _recover(self) -> None:
-        try:
+        with contextlib.suppress(GitError):
             self.ensure_ready()
-        except GitError:
-            pass
 
     def read_tree(self, rel: str) -> Mapping[str, bytes]:
         """Files below ``rel`` in the work tree (for tests and diagnostics)."""

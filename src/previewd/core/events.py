@@ -91,6 +91,5 @@ def parse_pull_request_event(payload: dict[str, Any]) -> tuple[str, PullRequest]
 def repository_of(payload: dict[str, Any]) -> str | None:
     """The ``repository.full_name`` of any webhook payload, if present."""
     repo = payload.get("repository")
-    if isinstance(repo, dict) and isinstance(repo.get("full_name"), str):
-        return repo["full_name"]
-    return None
+    name = repo.get("full_name") if isinstance(repo, dict) else None
+    return name if isinstance(name, str) else None

@@ -19,5 +19,5 @@ def supersedes(new: PullRequest, old: PullRequest | None, action: str) -> bool:
     if new.updated_at < old.updated_at:
         return False
     if not old.is_open and new.is_open:
-        return action in REOPENING_ACTIONS or new.updated_at > old.updated_at and action == "api"
+        return action in REOPENING_ACTIONS or (new.updated_at > old.updated_at and action == "api")
     return True

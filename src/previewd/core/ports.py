@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from previewd.core.models import Preview
 
@@ -20,6 +20,9 @@ class ImageResolution:
     images: dict[str, str] = field(default_factory=dict)  # bundle image name -> repo@sha256:...
     missing: str | None = None  # "registry.example.com/acme/shop:pr-42-<sha>" when not ready
     failed: bool = False  # gave up (image_wait_timeout passed)
+    # The resolver's wait record (since, next check, last error), kept in Preview.extra so the
+    # timeout survives restarts and re-checks back off instead of running every pass.
+    wait: dict[str, Any] = field(default_factory=dict)
 
 
 class ImageResolver(Protocol):

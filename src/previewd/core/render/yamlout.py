@@ -7,10 +7,7 @@ from typing import Any
 
 import yaml
 
-try:
-    _Dumper: type[yaml.SafeDumper] = yaml.CSafeDumper
-except AttributeError:  # pragma: no cover - PyYAML built without libyaml
-    _Dumper = yaml.SafeDumper
+_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # C dumper when libyaml is built in
 
 Manifest = dict[str, Any]
 
