@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from datetime import UTC, datetime, timedelta
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from previewd.core.models import PreviewState
 from previewd.errors import ConfigError
 from previewd.jobs.context import JobContext
 from previewd.runtime.metrics import Metrics
-from previewd.runtime.worker import Worker
+from previewd.runtime.worker import Periodic, Worker
 from previewd.settings import Config
 
 log = logging.getLogger("previewd.service")
@@ -63,6 +64,16 @@ def generated_secret(state_dir: Path) -> tuple[str, bool]:
     return value, True
 
 
+EVENT_RETENTION = timedelta(days=7)
+
+
+def prune_events(ctx: JobContext) -> None:
+    """Handled events are kept a week, long enough to recognise GitHub's redeliveries."""
+    removed = ctx.store.prune_events(datetime.now(UTC) - EVENT_RETENTION)
+    if removed:
+        log.info("pruned %d handled events", removed)
+
+
 def build_service(config: Config, state_dir: Path | None = None) -> Service:
     """Wire every adapter. ``state_dir`` is set only when running on embedded defaults."""
     if state_dir is not None:
@@ -80,4 +91,5 @@ def build_service(config: Config, state_dir: Path | None = None) -> Service:
     metrics = Metrics()
     ctx = JobContext(config=config, store=store, workspace=workspace_for(config))
     worker = Worker(ctx=ctx, metrics=metrics)
+    worker.periodic.append(Periodic("prune-events", 3600.0, prune_events))
     return Service(config=config, store=store, worker=worker, metrics=metrics, webhook_secret=secret)

@@ -25,7 +25,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     create_engine,
+    delete,
     event,
+    func,
     insert,
     select,
     update,
@@ -151,7 +153,16 @@ class Store:
 
     def count_events(self) -> int:
         with self.transaction() as conn:
-            return len(conn.execute(select(events.c.id)).all())
+            return int(conn.execute(select(func.count()).select_from(events)).scalar_one())
+
+    def prune_events(self, older_than: datetime) -> int:
+        """Forget handled events received before ``older_than`` (their delivery ids too)."""
+        cutoff = older_than.strftime("%Y-%m-%dT%H:%M:%SZ")
+        with self.transaction() as conn:
+            result = conn.execute(
+                delete(events).where(events.c.done != 0, events.c.received_at < cutoff)
+            )
+        return int(result.rowcount)
 
     # -- previews --------------------------------------------------------------------
 
