@@ -12,6 +12,7 @@ from previewd.core.models import FileChange, Preview, PreviewState
 from previewd.core.planning import change_for, commit_message
 from previewd.core.ports import ImageResolver, NoImages
 from previewd.core.render.preview import PreviewInput, render_preview
+from previewd.jobs import image_gate, tag_cleanup
 from previewd.settings import Config
 
 log = logging.getLogger("previewd.converge")
@@ -21,7 +22,8 @@ log = logging.getLogger("previewd.converge")
 class ConvergeResult:
     commit: str | None = None
     changed: list[Preview] = field(default_factory=list)
-    waiting: list[Preview] = field(default_factory=list)
+    waiting: list[Preview] = field(default_factory=list)  # held back: images not pushed yet
+    held: list[Preview] = field(default_factory=list)  # waiting records changed this pass
 
 
 def converge(
@@ -47,21 +49,35 @@ def converge(
             resolution = images.resolve(repo, preview)
             if not resolution.ready:
                 result.waiting.append(preview)
+                held = image_gate.hold(store, preview, resolution)
+                if held is not None and resolution.failed:
+                    synced.append(held)  # gave up: stop re-checking; the old preview stays
+                elif held is not None:
+                    result.held.append(held)
                 continue
-            files = render_preview(
-                config,
-                repo,
-                PreviewInput(repo.name, preview.number, preview.pr.head_sha,
-                             preview.pr.created_at, resolution.images),
-            )
+            try:
+                files = render_preview(
+                    config,
+                    repo,
+                    PreviewInput(repo.name, preview.number, preview.pr.head_sha,
+                                 preview.pr.created_at, resolution.images),
+                )
+            except ValueError as err:
+                # One bad preview must not block every other one: record it as failed.
+                log.warning("%s#%d: cannot render: %s", repo.name, preview.number, err)
+                synced.append(replace(preview, synced_generation=preview.generation,
+                                      state=PreviewState.FAILED, extra={"render_error": str(err)}))
+                continue
             changes.append(change_for(preview, directory, files))
             synced.append(replace(preview, synced_generation=preview.generation,
-                                  state=PreviewState.DEPLOYING, deployed_sha=preview.pr.head_sha))
+                                  state=PreviewState.DEPLOYING, deployed_sha=preview.pr.head_sha,
+                                  extra=image_gate.released(preview)))
         else:
             changes.append(change_for(preview, directory, None))
             gone = PreviewState.TORN_DOWN if preview.state == PreviewState.DELETING else preview.state
             synced.append(replace(preview, synced_generation=preview.generation, state=gone,
-                                  deployed_sha=None))
+                                  deployed_sha=None,
+                                  extra=tag_cleanup.request(repo, preview, gone)))
     if changes:
         result.commit = workspace.apply(changes, commit_message)
         if result.commit:

@@ -79,7 +79,7 @@ class Worker:
         result = converge(self.ctx.config, self.ctx.store, self.ctx.workspace, self.ctx.images)
         if result.commit:
             self.metrics.commits.inc()
-        for after in result.changed:
+        for after in result.changed + result.held:
             self._notify([(None, after)])
 
     def run_periodic(self, now: float) -> None:
@@ -110,7 +110,11 @@ class Worker:
         self._wake.set()
         while not stop.is_set():
             self._wake.clear()
-            await asyncio.to_thread(self.step)
+            try:
+                await asyncio.to_thread(self.step)
+            except Exception:  # outermost boundary: the worker must outlive any bug
+                log.exception("worker step failed")
+                self.backoff = min(max(self.backoff * 2, 0.5), 30.0)
             timeout = self.backoff or 1.0
             if self._wake.is_set() and not self.backoff:
                 continue  # events arrived while we worked: they go into the next commit now
