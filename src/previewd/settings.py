@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from previewd.core import images as image_refs
 from previewd.core import naming
 from previewd.errors import ConfigError
 
@@ -88,9 +89,58 @@ class StoreConfig(Strict):
         return value
 
 
+class GithubAuthConfig(Strict):
+    """API credentials: a token, or a GitHub App (``app_id`` + ``private_key_file``)."""
+
+    token: SecretStr | None = None
+    app_id: int | None = Field(default=None, gt=0)
+    private_key_file: str | None = None
+    installation_id: int | None = Field(default=None, gt=0)  # unset: looked up per repository
+
+    @model_validator(mode="after")
+    def _one_mode(self) -> GithubAuthConfig:
+        app = self.app_id is not None or self.private_key_file is not None or self.installation_id is not None
+        if self.token is not None and app:
+            raise ValueError("set either token or app_id/private_key_file, not both")
+        if self.token is None and not app:
+            raise ValueError("set token, or app_id and private_key_file")
+        if app and (self.app_id is None or self.private_key_file is None):
+            raise ValueError("a GitHub App needs both app_id and private_key_file")
+        if self.token is not None and not self.token.get_secret_value().strip():
+            raise ValueError("token is empty")
+        return self
+
+    def private_key(self) -> str:
+        """The App's PEM private key (read here: settings is the only module reading files)."""
+        if self.private_key_file is None:
+            raise ConfigError(["github.auth.private_key_file: not set"])
+        try:
+            return Path(self.private_key_file).read_text(encoding="utf-8")
+        except OSError as err:
+            raise ConfigError([f"github.auth.private_key_file: cannot read: {err.strerror}"]) from None
+
+
 class GithubConfig(Strict):
     webhook_secret: SecretStr | None = None
     web_url: str = "https://github.com"
+    api_url: str = "https://api.github.com"  # GitHub Enterprise Server: https://HOST/api/v3
+    auth: GithubAuthConfig | None = None  # unset: webhook-only mode (no comments, no resync)
+    resync_interval: Duration = timedelta(minutes=5)
+    max_teardowns_per_resync: int = Field(default=10, ge=0)
+
+    @field_validator("api_url", "web_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", value):
+            raise ValueError("expected an http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("resync_interval")
+    @classmethod
+    def _interval(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=1):
+            raise ValueError("must be at least 1s")
+        return value
 
 
 class GitopsConfig(Strict):
@@ -126,6 +176,17 @@ class ArgoCDConfig(Strict):
     destination_server: str = "https://kubernetes.default.svc"
     gitops_repo_url: str | None = None  # the URL Argo CD reads the GitOps repo from
     root_project: str = "previews-root"
+    url: str | None = None  # Argo CD web UI, for links in PR comments
+    notifications_token: SecretStr | None = None  # bearer token Argo CD sends to /hooks/argocd
+    # Where Argo CD Notifications reaches previewd (written into argocd-notifications-cm).
+    notifications_url: str = "http://previewd.previewd.svc:8080/hooks/argocd"
+
+    @field_validator("url", "notifications_url")
+    @classmethod
+    def _web(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", value):
+            raise ValueError("expected an http(s) URL")
+        return value.rstrip("/") if value else value
 
     @field_validator("namespace", "project", "root_project")
     @classmethod
@@ -191,12 +252,41 @@ class RouteConfig(Strict):
         return value
 
 
+class ImageConfig(Strict):
+    """An image of the deploy bundle that previews wait for and pin by digest."""
+
+    name: str  # as written in the deploy bundle, e.g. ghcr.io/acme/shop
+    repository: str | None = None  # where CI pushes PR builds; defaults to name
+    tag: str = "pr-{number}-{sha}"  # {sha}, {sha7}, {sha8}, {number}
+
+    @field_validator("name", "repository")
+    @classmethod
+    def _image(cls, value: str | None) -> str | None:
+        if value is not None:
+            image_refs.check_image_name(value)
+        return value
+
+    @field_validator("tag")
+    @classmethod
+    def _tag(cls, value: str) -> str:
+        image_refs.check_tag_template(value)
+        return value
+
+    @property
+    def source(self) -> str:
+        """The repository PR builds are pushed to."""
+        return self.repository or self.name
+
+
 class RepositoryConfig(Strict):
     name: str
     trigger: TriggerConfig = Field(default_factory=TriggerConfig)
     deploy: DeployConfig
     host: str | None = None
     route: RouteConfig | None = None
+    images: list[ImageConfig] = Field(default_factory=list)
+    image_wait_timeout: Duration = timedelta(minutes=30)
+    cleanup_tags: bool = False  # delete the PR's tags (only those its tag template makes)
 
     @field_validator("name")
     @classmethod
@@ -216,6 +306,21 @@ class RepositoryConfig(Strict):
     def _route_needs_host(self) -> RepositoryConfig:
         if self.route is not None and self.host is None:
             raise ValueError("route is set but host is not")
+        return self
+
+    @model_validator(mode="after")
+    def _images(self) -> RepositoryConfig:
+        names = [i.name for i in self.images]
+        if len(set(names)) != len(names):
+            raise ValueError("images: an image name is listed twice")
+        if self.cleanup_tags and not self.images:
+            raise ValueError("cleanup_tags is set but no images are")
+        for image in self.images if self.cleanup_tags else []:
+            if "{number}" not in image.tag:
+                # Without the PR number, one PR's tags cannot be told from another's.
+                raise ValueError(f"cleanup_tags needs {{number}} in the tag of {image.name}")
+        if self.image_wait_timeout <= timedelta(0):
+            raise ValueError("image_wait_timeout must be positive")
         return self
 
     @property
@@ -302,6 +407,42 @@ class RegistryConfig(Strict):
         return value.lower()
 
 
+class ReleaseGitopsConfig(GitopsConfig):
+    """The GitOps state repository the release controller scans and writes ``release.yaml`` in."""
+
+    path: str = "workspaces"
+    workdir: str = ".previewd/releases-work"
+
+
+class PlatformIdentities(Strict):
+    """Who may create or change ``platform-*`` namespaces (the admission policy's allow-list)."""
+
+    users: list[str] = Field(
+        default_factory=lambda: ["system:serviceaccount:argocd:argocd-application-controller"]
+    )
+    groups: list[str] = Field(default_factory=lambda: ["system:masters"])
+
+
+class ReleasesConfig(Strict):
+    """The release controller (seed 003): registry push -> the one app-env -> release.yaml."""
+
+    gitops: ReleaseGitopsConfig
+    environments: list[str] = Field(default_factory=lambda: ["dev", "staging", "prod"], min_length=1)
+    manual_environments: list[str] = Field(default_factory=lambda: ["prod"])  # default mode manual
+    api_token: SecretStr | None = None  # bearer token for POST /api/releases/promote
+    poll_interval: Duration = timedelta(minutes=10)
+    poll_max_tags: int = Field(default=20, ge=1, le=1000)  # new tags HEADed per repository and poll
+    observed_by: str = "platform-release-controller"
+    platform_identities: PlatformIdentities = Field(default_factory=PlatformIdentities)
+
+    @model_validator(mode="after")
+    def _known_environments(self) -> ReleasesConfig:
+        unknown = sorted(set(self.manual_environments) - set(self.environments))
+        if unknown:
+            raise ValueError(f"manual_environments {unknown} are not in environments")
+        return self
+
+
 class Config(Strict):
     server: ServerConfig = Field(default_factory=ServerConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
@@ -311,6 +452,7 @@ class Config(Strict):
     previews: PreviewDefaults = Field(default_factory=PreviewDefaults)
     repositories: list[RepositoryConfig] = Field(default_factory=list)
     registries: list[RegistryConfig] = Field(default_factory=list)
+    releases: ReleasesConfig | None = None
 
     @model_validator(mode="after")
     def _unique(self) -> Config:

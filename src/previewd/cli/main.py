@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from previewd import __version__
-from previewd.cli import bootstrap, check_config, lint, render, serve, simulate
+from previewd.cli import bootstrap, check_config, lint, release, render, serve, simulate
 
 
 @click.group()
@@ -15,7 +15,7 @@ def cli() -> None:
 
 
 for command in (serve.command, render.command, bootstrap.command, lint.command,
-                check_config.command, simulate.command):
+                check_config.command, simulate.command, release.group):
     cli.add_command(command)
 
 

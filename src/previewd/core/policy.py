@@ -19,8 +19,9 @@ class Trigger:
     bots: bool = False
 
 
-def decide(pr: PullRequest, trigger: Trigger, *, requested: bool = False) -> Decision:
-    """Decide from the PR's current facts. ``requested``: a maintainer asked via ``/preview``."""
+def decide(pr: PullRequest, trigger: Trigger, *, requested: bool = False, stopped: bool = False) -> Decision:
+    """Decide from the PR's current facts. ``requested``: a maintainer asked via ``/preview``;
+    ``stopped``: a maintainer said ``/preview stop`` (wins over the label until ``/preview``)."""
     if pr.merged:
         return Decision(False, "PR was merged", "merged")
     if not pr.is_open:
@@ -31,6 +32,8 @@ def decide(pr: PullRequest, trigger: Trigger, *, requested: bool = False) -> Dec
         return Decision(False, "PR was opened by a bot; bots get no preview by policy", "bot")
     if pr.draft and not trigger.drafts:
         return Decision(False, "PR is a draft; mark it ready for review for a preview", "draft")
+    if stopped:
+        return Decision(False, "preview stopped with /preview stop", "stopped")
     excluded = sorted(set(pr.labels) & set(trigger.exclude_labels))
     if excluded:
         return Decision(False, f"label {excluded[0]!r} excludes previews", "excluded")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
-from previewd.core.models import Preview
+from previewd.core.models import Preview, PreviewState
 from previewd.runtime.service import Service
 
 
@@ -22,6 +23,22 @@ def preview_json(p: Preview) -> dict[str, Any]:
         "host": p.host,
         "decision": {"allowed": p.allowed, "reason": p.reason, "code": p.reason_code},
         "synced": not p.dirty,
+        "image_wait": image_wait_json(p),
+        "tag_cleanup": p.extra.get("tag_cleanup"),
+    }
+
+
+def image_wait_json(p: Preview) -> dict[str, Any] | None:
+    """What a waiting (or timed-out) preview waits for: ``image:tag``, since when, last error."""
+    wait = p.extra.get("image_wait")
+    if not wait or p.state not in (PreviewState.WAITING_FOR_IMAGE, PreviewState.FAILED):
+        return None
+    since = wait.get("since")
+    return {
+        "missing": wait.get("missing"),
+        "since": datetime.fromtimestamp(since, UTC).isoformat() if since else None,
+        "failed": bool(wait.get("failed")),
+        "error": wait.get("error"),
     }
 
 

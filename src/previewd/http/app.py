@@ -9,11 +9,12 @@ from collections.abc import AsyncIterator, Callable
 from fastapi import APIRouter, FastAPI
 
 from previewd import __version__
-from previewd.http import api, health, webhooks
+from previewd.http import api, argocd_hooks, health, registry_hooks, releases, status, webhooks
 from previewd.runtime.service import Service
 
 RouterFactory = Callable[[Service], APIRouter]
-ROUTERS: list[RouterFactory] = [webhooks.router, api.router, health.router]
+ROUTERS: list[RouterFactory] = [webhooks.router, registry_hooks.router, api.router, health.router,
+                                releases.router, argocd_hooks.router, status.router]
 
 
 def create_app(service: Service, run_worker: bool = True) -> FastAPI:

@@ -11,13 +11,16 @@ from collections.abc import Callable
 from sqlalchemy.engine import Connection
 
 from previewd.core.registry_events import ImagePushed
-from previewd.jobs.context import JobContext
-from previewd.jobs.intake import Changed
+from previewd.jobs import image_gate, releases
+from previewd.jobs.context import Changed, JobContext
 
 PushSubscriber = Callable[[JobContext, Connection, ImagePushed], Changed]
 
 # Subscribers are registered here, one line each (preview gating, release controller).
-PUSH_SUBSCRIBERS: list[PushSubscriber] = []
+PUSH_SUBSCRIBERS: list[PushSubscriber] = [
+    image_gate.on_image_pushed,
+    releases.on_image_pushed,
+]
 
 
 def dispatch(ctx: JobContext, conn: Connection, pushes: list[ImagePushed]) -> Changed:

@@ -10,13 +10,13 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from previewd.core.events import parse_pull_request_event
-from previewd.core.models import Preview
+from previewd.jobs import argocd_status, chatops, registry_intake
+from previewd.jobs.context import Changed as Changed  # re-exported for existing importers
 from previewd.jobs.context import JobContext
 from previewd.jobs.pull_requests import apply_snapshot
 
 log = logging.getLogger("previewd.intake")
 
-Changed = list[tuple[Preview | None, Preview]]
 Handler = Callable[[JobContext, Connection, dict[str, Any]], Changed]
 
 
@@ -28,6 +28,12 @@ def on_pull_request(ctx: JobContext, conn: Connection, payload: dict[str, Any]) 
 
 HANDLERS: dict[tuple[str, str], Handler] = {
     ("github", "pull_request"): on_pull_request,
+    ("github", "issue_comment"): chatops.on_issue_comment,
+    ("argocd", "notification"): argocd_status.on_notification,
+    ("github", "package"): registry_intake.on_github_package,
+    ("github", "registry_package"): registry_intake.on_github_registry_package,
+    ("registry", "distribution"): registry_intake.on_distribution,
+    ("registry", "harbor"): registry_intake.on_harbor,
 }
 
 

@@ -39,8 +39,9 @@ def apply_snapshot(
         log.info("%s#%d: ignoring stale %s event (updated_at %s < %s or PR closed)",
                  repo.name, pr.number, action, pr.updated_at, before.pr.updated_at)
         return before, None
-    wanted = bool(before.extra.get("requested")) if before and requested is None else bool(requested)
-    decision = decide(pr, trigger_of(repo), requested=wanted)
+    # ``requested`` in extra: True after ``/preview``, False after ``/preview stop``, absent if neither.
+    wanted = before.extra.get("requested") if before and requested is None else requested
+    decision = decide(pr, trigger_of(repo), requested=wanted is True, stopped=wanted is False)
     namespace = naming.namespace_name(config.previews.namespace_template, repo.name, pr.number)
     host = naming.host_name(repo.host, repo.name, pr.number) if repo.host else None
     # Keep the configured spelling of the repository, whatever case the payload used.

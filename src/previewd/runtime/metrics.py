@@ -23,3 +23,15 @@ class Metrics:
         self.previews = Gauge(
             "previewd_previews", "Previews by state", ["state"], registry=self.registry
         )
+        self.github_rate_remaining = Gauge(
+            "previewd_github_rate_limit_remaining", "GitHub API requests left in the current window",
+            registry=self.registry,
+        )
+        self.github_requests = Gauge(
+            "previewd_github_requests", "GitHub API requests sent since start, by outcome",
+            ["outcome"], registry=self.registry,
+        )
+        self.teardown_guard = Gauge(
+            "previewd_mass_teardown_guard_blocked", "1 while the last resync's teardowns were withheld",
+            registry=self.registry,
+        )

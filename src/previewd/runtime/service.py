@@ -14,6 +14,9 @@ from previewd.core.models import PreviewState
 from previewd.errors import ConfigError
 from previewd.jobs.context import JobContext
 from previewd.runtime.metrics import Metrics
+from previewd.runtime.github_wiring import GithubRuntime, wire_github
+from previewd.runtime.registry_wiring import wire_registry
+from previewd.runtime.release_wiring import wire_releases
 from previewd.runtime.worker import Periodic, Worker
 from previewd.settings import Config
 
@@ -38,6 +41,9 @@ class Service:
             counts[preview.state] += 1
         for state, count in counts.items():
             self.metrics.previews.labels(state.value).set(count)
+        github = self.ctx.adapters.get("github")
+        if isinstance(github, GithubRuntime):
+            github.status_json(self.metrics)
 
 
 def workspace_for(config: Config) -> GitWorkspace:
@@ -92,4 +98,7 @@ def build_service(config: Config, state_dir: Path | None = None) -> Service:
     ctx = JobContext(config=config, store=store, workspace=workspace_for(config))
     worker = Worker(ctx=ctx, metrics=metrics)
     worker.periodic.append(Periodic("prune-events", 3600.0, prune_events))
+    wire_registry(config, worker)
+    wire_releases(config, worker, metrics)
+    wire_github(config, worker)  # after wire_registry: the bundle check wraps its resolver
     return Service(config=config, store=store, worker=worker, metrics=metrics, webhook_secret=secret)

@@ -26,7 +26,7 @@ class Periodic:
 
     name: str
     interval: float
-    run: Callable[[JobContext], None]
+    run: Callable[[JobContext], Changed | None]  # returned changes are told to the observers
     next_at: float = 0.0
 
 
@@ -87,7 +87,9 @@ class Worker:
             if now >= job.next_at:
                 job.next_at = now + job.interval
                 try:
-                    job.run(self.ctx)
+                    changed = job.run(self.ctx)
+                    if changed:
+                        self._notify(changed)
                 except Exception:  # a failing periodic job must not stop the worker
                     log.exception("periodic job %s failed", job.name)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from previewd.core.render.notifications import subscription_annotations
 from previewd.core.render.yamlout import Manifest
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def application(
             "name": names.application,
             "namespace": config.argocd.namespace,
             "labels": labels,
-            "annotations": annotations,
+            "annotations": {**annotations, **subscription_annotations(config)},
             "finalizers": [FINALIZER],
         },
         "spec": {

@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING
 
 from previewd.core import naming
 from previewd.core.render.application import gitops_repo_url
+from previewd.core.render.notifications import notifications_configmap
 from previewd.core.render.preview import MANAGED_BY
 from previewd.core.render.yamlout import Manifest, dump_all
+from previewd.releases.namespace_policy import platform_namespace_policy
 
 if TYPE_CHECKING:
     from previewd.settings import Config
@@ -124,4 +126,13 @@ def bootstrap_files(config: Config) -> dict[str, bytes]:
         "appproject-root.yaml": dump_all([root_project(config)]),
         "root-application.yaml": dump_all([root_application(config)]),
         "admission-guard.yaml": dump_all(admission_guard(config)),
-    }
+        "argocd-notifications-cm.yaml": dump_all([notifications_configmap(config)]),
+    } | _release_files(config)
+
+
+def _release_files(config: Config) -> dict[str, bytes]:
+    """Seed 003's namespace policy, when the release controller is configured."""
+    if config.releases is None:
+        return {}
+    return {"platform-namespaces-policy.yaml":
+            dump_all(platform_namespace_policy(config.releases.platform_identities))}

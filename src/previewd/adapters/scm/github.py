@@ -1,0 +1,382 @@
+"""GitHub REST adapter on githubkit: token or App auth, conditional GETs, pagination, rate limits.
+
+Every GET goes out with ``If-None-Match`` once an ETag is known, so an unchanged resource costs
+no rate limit (GitHub does not count 304 answers). Rate-limit headers are tracked; a limited
+request backs off for ``Retry-After`` (or until the reset), inline when short, otherwise by
+pausing every call and raising ``TransientError`` so the caller retries later. Errors never
+carry tokens or URLs with credentials.
+"""
+
+from __future__ import annotations
+
+import logging
+import tarfile
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from githubkit import AppAuthStrategy, AppInstallationAuthStrategy, GitHub, TokenAuthStrategy
+from githubkit.exception import (
+    GitHubException,
+    RateLimitExceeded,
+    RequestFailed,
+    RequestTimeout,
+    SecondaryRateLimitExceeded,
+)
+
+from previewd.errors import PermanentError, TransientError
+from previewd.settings import GithubConfig
+
+log = logging.getLogger("previewd.github")
+
+MAX_TARBALL_BYTES = 200 * 1024 * 1024
+_ETAG_CACHE_SIZE = 20_000
+
+
+class NotFound(PermanentError):
+    """The resource does not exist (or is not visible to these credentials)."""
+
+
+class RateLimited(TransientError):
+    """GitHub asked us to slow down; ``retry_after`` says for how long."""
+
+
+@dataclass
+class RateLimit:
+    """The last ``X-RateLimit-*`` values seen (core resource unless noted)."""
+
+    limit: int | None = None
+    remaining: int | None = None
+    reset: int | None = None  # epoch seconds
+    used: int | None = None
+    resource: str | None = None
+    paused_until: float | None = None  # wall clock; set while backing off
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"limit": self.limit, "remaining": self.remaining, "reset": self.reset,
+                "used": self.used, "resource": self.resource, "paused_until": self.paused_until}
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    data: Any
+    not_modified: bool = False
+
+
+class GitHubScm:
+    """The GitHub port: everything previewd reads from or writes to GitHub."""
+
+    def __init__(
+        self,
+        config: GithubConfig,
+        *,
+        wall: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        timeout: float = 15.0,
+        max_attempts: int = 3,
+        max_inline_wait: float = 2.0,
+    ) -> None:
+        if config.auth is None:
+            raise PermanentError("github.auth is not configured")
+        self.api_url = config.api_url.rstrip("/") + "/"
+        self.rate = RateLimit()
+        self.requests = 0  # requests sent
+        self.not_modified = 0  # of which answered 304 (free)
+        self._wall, self._sleep = wall, sleep
+        self._timeout, self._max_attempts, self._max_inline_wait = timeout, max_attempts, max_inline_wait
+        self._etags: OrderedDict[str, tuple[str, Any]] = OrderedDict()
+        self._lock = threading.RLock()
+        self._transport = httpx.HTTPTransport(retries=0)
+        auth = config.auth
+        self._app: AppAuthStrategy | None = None
+        self._clients: dict[int | None, GitHub[Any]] = {}
+        self._installations: dict[str, int] = {}
+        self._app_client: GitHub[Any] | None = None
+        self._fixed_installation: int | None = None
+        if auth.token is not None:
+            self._clients[None] = self._github(TokenAuthStrategy(auth.token.get_secret_value()))
+        else:
+            assert auth.app_id is not None  # guaranteed by GithubAuthConfig validation
+            self._app = AppAuthStrategy(auth.app_id, auth.private_key())
+            self._fixed_installation = auth.installation_id
+
+    def _github(self, strategy: Any) -> GitHub[Any]:
+        # http_cache off: we keep ETags ourselves; auto_retry off: we honour Retry-After ourselves.
+        return GitHub(strategy, base_url=self.api_url, timeout=self._timeout, http_cache=False,
+                      auto_retry=False, follow_redirects=False, transport=self._transport,
+                      user_agent="previewd", event_hooks={"request": [_accept_json]})
+
+    # -- plumbing ----------------------------------------------------------------------
+
+    def _client(self, repo: str) -> GitHub[Any]:
+        if self._app is None:
+            return self._clients[None]
+        installation = self._fixed_installation or self._installation_of(repo)
+        if installation not in self._clients:
+            strategy = AppInstallationAuthStrategy(self._app.app_id, self._app.private_key, installation)
+            self._clients[installation] = self._github(strategy)
+        return self._clients[installation]
+
+    def _installation_of(self, repo: str) -> int:
+        if repo.lower() not in self._installations:
+            if self._app_client is None:
+                self._app_client = self._github(self._app)
+            reply = self._send(self._app_client, "GET", f"repos/{repo}/installation")
+            self._installations[repo.lower()] = int(reply.data["id"])
+        return self._installations[repo.lower()]
+
+    def _paused(self) -> float:
+        until = self.rate.paused_until
+        if until is None:
+            return 0.0
+        left = until - self._wall()
+        if left <= 0:
+            self.rate.paused_until = None
+            return 0.0
+        return left
+
+    def _track(self, headers: httpx.Headers) -> None:
+        def num(name: str) -> int | None:
+            value = headers.get(name)
+            return int(value) if value is not None and value.isdigit() else None
+
+        if "x-ratelimit-remaining" in headers:
+            self.rate.limit, self.rate.remaining = num("x-ratelimit-limit"), num("x-ratelimit-remaining")
+            self.rate.reset, self.rate.used = num("x-ratelimit-reset"), num("x-ratelimit-used")
+            self.rate.resource = headers.get("x-ratelimit-resource")
+
+    def _retry_after(self, headers: httpx.Headers) -> float:
+        """``Retry-After`` if sent, else until ``X-RateLimit-Reset``, else a minute (GitHub's advice)."""
+        value, reset = headers.get("retry-after", ""), headers.get("x-ratelimit-reset", "")
+        if value.isdigit():
+            return float(value)
+        if reset.isdigit():
+            return max(float(reset) - self._wall(), 1.0)
+        return 60.0
+
+    def _back_off(self, seconds: float, why: str) -> None:
+        self.rate.paused_until = self._wall() + seconds
+        log.warning("GitHub rate limit (%s): pausing GitHub calls for %.0fs", why, seconds)
+        raise RateLimited(f"GitHub rate limit ({why}); retry in {seconds:.0f}s", retry_after=seconds)
+
+    def _send(self, gh: GitHub[Any], method: str, url: str, *, params: dict[str, Any] | None = None,
+              json: Any = None, conditional: bool = False) -> Reply:
+        """One logical request with retries; returns the cached body on 304."""
+        key = str(httpx.URL(self.api_url).join(url).copy_merge_params(params or {}))
+        with self._lock:
+            cached = self._etags.get(key) if conditional else None
+        headers = {"If-None-Match": cached[0]} if cached else {}
+        for attempt in range(1, self._max_attempts + 1):
+            wait = self._paused()
+            if wait:
+                raise RateLimited(f"GitHub calls paused for {wait:.0f}s (rate limit)", retry_after=wait)
+            self.requests += 1
+            try:
+                resp = gh.request(method, url, params=params, json=json, headers=headers)
+            except RateLimitExceeded as err:
+                self._track(err.response.headers)
+                seconds = self._retry_after(err.response.headers)
+                if isinstance(err, SecondaryRateLimitExceeded):
+                    seconds = max(seconds, 1.0 * attempt)
+                if seconds <= self._max_inline_wait and attempt < self._max_attempts:
+                    self._sleep(seconds)
+                    continue
+                self._back_off(max(seconds, 1.0), "secondary" if isinstance(err, SecondaryRateLimitExceeded)
+                               else "primary")
+            except RequestFailed as err:
+                status = err.response.status_code
+                self._track(err.response.headers)
+                if status >= 500 and attempt < self._max_attempts:
+                    self._sleep(0.5 * 2 ** (attempt - 1))
+                    continue
+                raise _failure(method, url, status, err.response) from None
+            except RequestTimeout:
+                if attempt < self._max_attempts:
+                    continue
+                raise TransientError(f"GitHub {method} {_path(url)} timed out") from None
+            except GitHubException as err:
+                raise TransientError(f"GitHub {method} {_path(url)} failed: {type(err).__name__}") from None
+            self._track(resp.headers)
+            if resp.status_code == 304 and cached:
+                self.not_modified += 1
+                with self._lock:
+                    self._etags.move_to_end(key)
+                return Reply(304, cached[1], not_modified=True)
+            data = resp.json() if resp.content and "json" in resp.headers.get("content-type", "") else None
+            if resp.status_code in (301, 302, 307):
+                data = {"location": resp.headers.get("location")}
+            etag = resp.headers.get("etag")
+            if conditional and etag and resp.status_code == 200:
+                with self._lock:
+                    self._etags[key] = (etag, data)
+                    self._etags.move_to_end(key)
+                    while len(self._etags) > _ETAG_CACHE_SIZE:
+                        self._etags.popitem(last=False)
+            return Reply(resp.status_code, data)
+        raise TransientError(f"GitHub {method} {_path(url)}: gave up after {self._max_attempts} attempts")
+
+    def _get_all(self, repo: str, url: str, params: dict[str, Any]) -> tuple[list[Any], bool]:
+        """Every page (``Link: rel=next`` followed), each conditional; (items, anything changed)."""
+        gh = self._client(repo)
+        items: list[Any] = []
+        changed = False
+        page = 1
+        while True:
+            reply = self._send(gh, "GET", url, params={**params, "per_page": 100, "page": page},
+                               conditional=True)
+            if not isinstance(reply.data, list):
+                raise TransientError(f"GitHub GET {_path(url)}: expected a list")
+            changed = changed or not reply.not_modified
+            items += reply.data
+            if len(reply.data) < 100:
+                return items, changed
+            page += 1
+
+    # -- reads --------------------------------------------------------------------------
+
+    def list_open_pulls(self, repo: str) -> tuple[list[dict[str, Any]], bool]:
+        """Every open PR of ``repo``; raises on any error (a partial list is never returned)."""
+        return self._get_all(repo, f"repos/{repo}/pulls", {"state": "open"})
+
+    def get_pull(self, repo: str, number: int) -> dict[str, Any]:
+        data = self._send(self._client(repo), "GET", f"repos/{repo}/pulls/{int(number)}",
+                          conditional=True).data
+        if not isinstance(data, dict):
+            raise TransientError("GitHub GET pull: unexpected body")
+        return data
+
+    def permission(self, repo: str, login: str) -> tuple[str | None, str | None]:
+        """(permission, role_name) of ``login`` on ``repo``; (None, None) if not a collaborator."""
+        try:
+            data = self._send(self._client(repo), "GET",
+                              f"repos/{repo}/collaborators/{_login(login)}/permission").data
+        except NotFound:
+            return None, None
+        return data.get("permission"), data.get("role_name")
+
+    def find_comment(self, repo: str, number: int, marker: str) -> int | None:
+        """The id of the first issue comment containing ``marker``."""
+        comments, _ = self._get_all(repo, f"repos/{repo}/issues/{int(number)}/comments", {})
+        for comment in comments:
+            if marker in (comment.get("body") or ""):
+                return int(comment["id"])
+        return None
+
+    # -- writes -------------------------------------------------------------------------
+
+    def create_comment(self, repo: str, number: int, body: str) -> int:
+        data = self._send(self._client(repo), "POST", f"repos/{repo}/issues/{int(number)}/comments",
+                          json={"body": body}).data
+        return int(data["id"])
+
+    def update_comment(self, repo: str, comment_id: int, body: str) -> None:
+        self._send(self._client(repo), "PATCH", f"repos/{repo}/issues/comments/{int(comment_id)}",
+                   json={"body": body})
+
+    def add_reaction(self, repo: str, comment_id: int, content: str) -> None:
+        self._send(self._client(repo), "POST", f"repos/{repo}/issues/comments/{int(comment_id)}/reactions",
+                   json={"content": content})
+
+    def create_deployment(self, repo: str, sha: str, environment: str, description: str) -> int:
+        data = self._send(self._client(repo), "POST", f"repos/{repo}/deployments", json={
+            "ref": sha, "environment": environment, "description": description,
+            "auto_merge": False, "required_contexts": [],
+            "transient_environment": True, "production_environment": False,
+        }).data
+        if not isinstance(data, dict) or "id" not in data:  # 202: GitHub declined (merge conflict)
+            raise TransientError("GitHub did not create the deployment")
+        return int(data["id"])
+
+    def create_deployment_status(self, repo: str, deployment_id: int, state: str, description: str,
+                                 environment_url: str | None, log_url: str | None) -> None:
+        body: dict[str, Any] = {"state": state, "description": description[:140],
+                                "auto_inactive": state == "success"}
+        if environment_url:
+            body["environment_url"] = environment_url
+        if log_url:
+            body["log_url"] = log_url
+        self._send(self._client(repo), "POST",
+                   f"repos/{repo}/deployments/{int(deployment_id)}/statuses", json=body)
+
+    def create_commit_status(self, repo: str, sha: str, state: str, description: str,
+                             target_url: str | None, context: str) -> None:
+        body: dict[str, Any] = {"state": state, "description": description[:140], "context": context}
+        if target_url:
+            body["target_url"] = target_url
+        self._send(self._client(repo), "POST", f"repos/{repo}/statuses/{sha}", json=body)
+
+    # -- bundle download -----------------------------------------------------------------
+
+    def tarball_location(self, repo: str, sha: str) -> str:
+        """Where GitHub serves the repository at ``sha`` (a short-lived codeload URL)."""
+        reply = self._send(self._client(repo), "GET", f"repos/{repo}/tarball/{sha}")
+        location = reply.data.get("location") if isinstance(reply.data, dict) else None
+        if not location:
+            raise TransientError(f"GitHub tarball of {repo}@{sha[:12]}: no redirect location")
+        return str(location)
+
+    def download_tree(self, repo: str, sha: str, dest: Path) -> Path:
+        """The repository at ``sha`` extracted under ``dest``; returns its top directory."""
+        location = self.tarball_location(repo, sha)
+        dest.mkdir(parents=True, exist_ok=True)
+        archive = dest / "source.tar.gz"
+        size = 0
+        try:
+            # The codeload URL carries its own short-lived token: no Authorization header is sent.
+            with httpx.stream("GET", location, timeout=self._timeout, follow_redirects=True) as resp:
+                if resp.status_code != 200:
+                    raise TransientError(f"tarball download of {repo}@{sha[:12]}: HTTP {resp.status_code}")
+                with archive.open("wb") as out:
+                    for chunk in resp.iter_bytes():
+                        size += len(chunk)
+                        if size > MAX_TARBALL_BYTES:
+                            raise PermanentError(f"tarball of {repo}@{sha[:12]} exceeds {MAX_TARBALL_BYTES} bytes")
+                        out.write(chunk)
+        except httpx.HTTPError as err:
+            raise TransientError(f"tarball download of {repo}@{sha[:12]} failed: {type(err).__name__}") from None
+        try:
+            with tarfile.open(archive) as tar:
+                tar.extractall(dest / "tree", filter="data")
+        except (tarfile.TarError, OSError, EOFError) as err:
+            raise TransientError(f"tarball of {repo}@{sha[:12]} is unreadable: {err}") from None
+        roots = [p for p in (dest / "tree").iterdir() if p.is_dir()]
+        if len(roots) != 1:
+            raise TransientError(f"tarball of {repo}@{sha[:12]}: expected one top directory")
+        return roots[0]
+
+
+def _accept_json(request: httpx.Request) -> None:
+    """GitHub's media type first, plain JSON too (what the OpenAPI description lists); applies
+    to githubkit's own installation-token requests as well."""
+    if request.headers.get("accept") == "application/vnd.github+json":
+        request.headers["Accept"] = "application/vnd.github+json, application/json"
+
+
+def _failure(method: str, url: str, status: int, response: Any) -> Exception:
+    try:
+        message = str(response.json().get("message", ""))[:200]
+    except Exception:  # an unparsable error body is reported by status alone
+        message = ""
+    text = f"GitHub {method} {_path(url)}: HTTP {status}" + (f" ({message})" if message else "")
+    if status == 404:
+        return NotFound(text)
+    if status >= 500 or status == 429:
+        return TransientError(text)
+    return PermanentError(text)
+
+
+def _path(url: str) -> str:
+    return httpx.URL(url).path  # never the query (no credentials are put there, but be sure)
+
+
+def _login(login: str) -> str:
+    clean = "".join(c for c in login if c.isalnum() or c in "-[]")
+    if not clean or clean != login:
+        raise PermanentError("not a GitHub login")
+    return clean

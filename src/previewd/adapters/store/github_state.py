@@ -1,0 +1,163 @@
+"""GitHub-side state: what feedback was published per PR, pending ChatOps commands, bundle checks.
+
+Tables share the store's ``metadata``; they are created on first use so the core store needs
+no change when GitHub is not configured.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Column, Float, Integer, String, Table, Text, delete, insert, select, update
+from sqlalchemy.engine import Connection
+
+from previewd.adapters.store.sql import Store, metadata
+
+feedback = Table(
+    "github_feedback",
+    metadata,
+    Column("repo", String(200), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("pending", Integer, nullable=False, default=1),
+    Column("version", Integer, nullable=False, default=0),  # bumped by every mark_pending
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt", Float, nullable=False, default=0.0),
+    Column("last_error", Text, nullable=True),
+    Column("published", Text, nullable=False, default="{}"),  # comment id, deployment id, states
+)
+
+commands = Table(
+    "github_commands",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("repo", String(200), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("comment_id", Integer, nullable=False),
+    Column("login", String(100), nullable=False),
+    Column("command", String(20), nullable=False),
+    Column("done", Integer, nullable=False, default=0),
+    Column("attempts", Integer, nullable=False, default=0),
+)
+
+bundle_checks = Table(
+    "github_bundle_checks",
+    metadata,
+    Column("repo", String(200), primary_key=True),
+    Column("sha", String(64), primary_key=True),
+    Column("passed", Integer, nullable=False),
+    Column("findings", Text, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class FeedbackRow:
+    repo: str
+    number: int
+    attempts: int
+    version: int
+    published: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CommandRow:
+    id: int
+    repo: str
+    number: int
+    comment_id: int
+    login: str
+    command: str
+    attempts: int
+
+
+class GithubState:
+    """Thin access layer over the GitHub tables of a ``Store``."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        for table in (feedback, commands, bundle_checks):
+            table.create(store.engine, checkfirst=True)
+
+    # -- feedback outbox ----------------------------------------------------------------
+
+    def mark_pending(self, repo: str, number: int) -> None:
+        key = (feedback.c.repo == repo.lower()) & (feedback.c.number == number)
+        with self.store.transaction() as conn:
+            bumped = update(feedback).where(key).values(pending=1, attempts=0, next_attempt=0.0,
+                                                        version=feedback.c.version + 1)
+            if conn.execute(bumped).rowcount == 0:
+                conn.execute(insert(feedback).values(repo=repo.lower(), number=number, pending=1, version=1,
+                                                     attempts=0, next_attempt=0.0, published="{}"))
+
+    def due(self, now: float, limit: int = 200) -> list[FeedbackRow]:
+        with self.store.transaction() as conn:
+            rows = conn.execute(select(feedback).where(feedback.c.pending == 1, feedback.c.next_attempt <= now)
+                                .order_by(feedback.c.next_attempt).limit(limit)).all()
+        return [FeedbackRow(r.repo, r.number, r.attempts, r.version, json.loads(r.published)) for r in rows]
+
+    def published(self, repo: str, number: int) -> dict[str, Any]:
+        with self.store.transaction() as conn:
+            row = conn.execute(select(feedback.c.published).where(
+                feedback.c.repo == repo.lower(), feedback.c.number == number)).first()
+        return json.loads(row.published) if row else {}
+
+    def save_published(self, row: FeedbackRow, published: dict[str, Any], *, done: bool,
+                       next_attempt: float = 0.0, error: str | None = None) -> None:
+        """Record progress; ``done`` clears pending unless it was marked pending again meanwhile."""
+        key = (feedback.c.repo == row.repo) & (feedback.c.number == row.number)
+        with self.store.transaction() as conn:
+            conn.execute(update(feedback).where(key).values(
+                published=json.dumps(published, sort_keys=True), last_error=error))
+            if done:
+                conn.execute(update(feedback).where(key & (feedback.c.version == row.version))
+                             .values(pending=0, attempts=0))
+            else:
+                conn.execute(update(feedback).where(key).values(attempts=row.attempts + 1,
+                                                                next_attempt=next_attempt))
+
+    def pending_count(self) -> int:
+        with self.store.transaction() as conn:
+            return len(conn.execute(select(feedback.c.repo).where(feedback.c.pending == 1)).all())
+
+    # -- ChatOps commands --------------------------------------------------------------
+
+    def add_command(self, conn: Connection, repo: str, number: int, comment_id: int, login: str,
+                    command: str) -> None:
+        conn.execute(insert(commands).values(repo=repo, number=number, comment_id=comment_id, login=login,
+                                             command=command, done=0, attempts=0))
+
+    def pending_commands(self) -> list[CommandRow]:
+        with self.store.transaction() as conn:
+            rows = conn.execute(select(commands).where(commands.c.done == 0).order_by(commands.c.id)).all()
+        return [CommandRow(r.id, r.repo, r.number, r.comment_id, r.login, r.command, r.attempts) for r in rows]
+
+    def finish_command(self, conn: Connection, command_id: int) -> None:
+        conn.execute(update(commands).where(commands.c.id == command_id).values(done=1))
+
+    def fail_command(self, row: CommandRow, give_up: bool) -> None:
+        with self.store.transaction() as conn:
+            conn.execute(update(commands).where(commands.c.id == row.id)
+                         .values(attempts=row.attempts + 1, done=2 if give_up else 0))
+
+    # -- bundle checks -----------------------------------------------------------------
+
+    def bundle_verdict(self, repo: str, sha: str) -> tuple[bool, list[str]] | None:
+        with self.store.transaction() as conn:
+            row = conn.execute(select(bundle_checks).where(
+                bundle_checks.c.repo == repo.lower(), bundle_checks.c.sha == sha)).first()
+        return (bool(row.passed), json.loads(row.findings)) if row else None
+
+    def save_verdict(self, repo: str, sha: str, passed: bool, findings: list[str]) -> None:
+        with self.store.transaction() as conn:
+            conn.execute(delete(bundle_checks).where(bundle_checks.c.repo == repo.lower(),
+                                                     bundle_checks.c.sha == sha))
+            conn.execute(insert(bundle_checks).values(repo=repo.lower(), sha=sha, passed=int(passed),
+                                                      findings=json.dumps(findings)))
+
+    def forget_verdict(self, repo: str, sha: str) -> None:
+        with self.store.transaction() as conn:
+            conn.execute(delete(bundle_checks).where(bundle_checks.c.repo == repo.lower(),
+                                                     bundle_checks.c.sha == sha))
+
+

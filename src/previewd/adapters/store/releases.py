@@ -1,0 +1,216 @@
+"""Release controller state on the shared store: queued pushes, pending releases, release
+history, refused (conflicting) pushes and the last digest seen per tag (for the tag poll).
+
+Same ``metadata`` and engine as ``sql.Store``; the tables are created on first use.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, Integer, String, Table, Text, delete, insert, select, update
+from sqlalchemy.engine import Connection
+
+from previewd.adapters.store.sql import Store, metadata
+
+release_queue = Table(
+    "release_queue",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("registry", String(255), nullable=False),
+    Column("repository", String(255), nullable=False),
+    Column("tag", String(128), nullable=True),
+    Column("digest", String(80), nullable=True),
+    Column("received_at", String(40), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text, nullable=True),
+)
+
+release_pending = Table(
+    "release_pending",
+    metadata,
+    Column("env_path", String(500), primary_key=True),
+    Column("digest", String(80), primary_key=True),
+    Column("repository", String(300), nullable=False),
+    Column("tag", String(128), nullable=True),
+    Column("seen_at", String(40), nullable=False),
+)
+
+release_history = Table(
+    "release_history",
+    metadata,
+    Column("env_path", String(500), primary_key=True),
+    Column("digest", String(80), primary_key=True),
+    Column("tag", String(128), nullable=True),
+    Column("released_at", String(40), nullable=False),
+)
+
+release_refusals = Table(
+    "release_refusals",
+    metadata,
+    Column("repository", String(300), primary_key=True),
+    Column("claims", Text, nullable=False),  # JSON list of env paths
+    Column("refused", Integer, nullable=False),
+    Column("last_tag", String(128), nullable=True),
+    Column("last_digest", String(80), nullable=True),
+    Column("seen_at", String(40), nullable=False),
+)
+
+release_tags = Table(
+    "release_tags",
+    metadata,
+    Column("repository", String(300), primary_key=True),
+    Column("tag", String(128), primary_key=True),
+    Column("digest", String(80), nullable=False),
+    Column("seen_at", String(40), nullable=False),
+)
+
+MAX_PUSH_ATTEMPTS = 10
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class QueuedPush:
+    id: int
+    registry: str
+    repository: str
+    tag: str | None
+    digest: str | None
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Pending:
+    env_path: str
+    repository: str
+    tag: str | None
+    digest: str
+    seen_at: str
+
+
+@dataclass(frozen=True)
+class Refusal:
+    repository: str
+    claims: list[str]
+    refused: int
+    last_tag: str | None
+    last_digest: str | None
+    seen_at: str
+
+
+class ReleaseStore:
+    """Thin typed access to the release tables; every method is its own transaction unless a
+    connection is passed (the worker enqueues inside the event's transaction)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        metadata.create_all(store.engine)
+
+    # -- queue -------------------------------------------------------------------------
+
+    def enqueue(self, conn: Connection, registry: str, repository: str, tag: str | None,
+                digest: str | None) -> None:
+        conn.execute(insert(release_queue).values(
+            registry=registry, repository=repository, tag=tag, digest=digest,
+            received_at=now(), attempts=0))
+
+    def queued(self, limit: int = 500) -> list[QueuedPush]:
+        with self.store.transaction() as conn:
+            rows = conn.execute(select(release_queue).order_by(release_queue.c.id).limit(limit)).all()
+        return [QueuedPush(r.id, r.registry, r.repository, r.tag, r.digest, r.attempts) for r in rows]
+
+    def done(self, push_id: int) -> None:
+        with self.store.transaction() as conn:
+            conn.execute(delete(release_queue).where(release_queue.c.id == push_id))
+
+    def failed(self, push: QueuedPush, error: str) -> bool:
+        """Count a failed attempt; True (and dropped) once it has failed too often."""
+        give_up = push.attempts + 1 >= MAX_PUSH_ATTEMPTS
+        with self.store.transaction() as conn:
+            if give_up:
+                conn.execute(delete(release_queue).where(release_queue.c.id == push.id))
+            else:
+                conn.execute(update(release_queue).where(release_queue.c.id == push.id)
+                             .values(attempts=push.attempts + 1, last_error=error[:2000]))
+        return give_up
+
+    # -- pending ----------------------------------------------------------------------
+
+    def add_pending(self, env_path: str, repository: str, tag: str | None, digest: str) -> bool:
+        """Record a release waiting for promotion; False if it was already pending."""
+        with self.store.transaction() as conn:
+            key = (release_pending.c.env_path == env_path) & (release_pending.c.digest == digest)
+            if conn.execute(select(release_pending.c.digest).where(key)).first():
+                return False
+            conn.execute(insert(release_pending).values(
+                env_path=env_path, digest=digest, repository=repository, tag=tag, seen_at=now()))
+        return True
+
+    def pending(self, env_path: str | None = None) -> list[Pending]:
+        query = select(release_pending).order_by(release_pending.c.env_path, release_pending.c.seen_at)
+        if env_path is not None:
+            query = query.where(release_pending.c.env_path == env_path)
+        with self.store.transaction() as conn:
+            rows = conn.execute(query).all()
+        return [Pending(r.env_path, r.repository, r.tag, r.digest, r.seen_at) for r in rows]
+
+    # -- history ----------------------------------------------------------------------
+
+    def released(self, env_path: str) -> set[str]:
+        with self.store.transaction() as conn:
+            rows = conn.execute(select(release_history.c.digest)
+                                .where(release_history.c.env_path == env_path)).all()
+        return {r.digest for r in rows}
+
+    def record_release(self, env_path: str, tag: str | None, digest: str) -> None:
+        """Remember the release and drop it from pending (it is no longer waiting)."""
+        with self.store.transaction() as conn:
+            key = (release_history.c.env_path == env_path) & (release_history.c.digest == digest)
+            if conn.execute(update(release_history).where(key)
+                            .values(tag=tag, released_at=now())).rowcount == 0:
+                conn.execute(insert(release_history).values(
+                    env_path=env_path, digest=digest, tag=tag, released_at=now()))
+            conn.execute(delete(release_pending).where(
+                (release_pending.c.env_path == env_path) & (release_pending.c.digest == digest)))
+
+    # -- refusals ---------------------------------------------------------------------
+
+    def refuse(self, repository: str, claims: list[str], tag: str | None, digest: str | None) -> None:
+        with self.store.transaction() as conn:
+            key = release_refusals.c.repository == repository
+            row = conn.execute(select(release_refusals.c.refused).where(key)).first()
+            values = {"claims": json.dumps(sorted(claims)), "last_tag": tag,
+                      "last_digest": digest, "seen_at": now()}
+            if row is None:
+                conn.execute(insert(release_refusals).values(repository=repository, refused=1,
+                                                             **values))
+            else:
+                conn.execute(update(release_refusals).where(key)
+                             .values(refused=row.refused + 1, **values))
+
+    def refusals(self) -> dict[str, Refusal]:
+        with self.store.transaction() as conn:
+            rows = conn.execute(select(release_refusals)).all()
+        return {r.repository: Refusal(r.repository, json.loads(r.claims), r.refused, r.last_tag,
+                                      r.last_digest, r.seen_at) for r in rows}
+
+    # -- tag poll memory ----------------------------------------------------------------
+
+    def seen_tags(self, repository: str) -> dict[str, str]:
+        with self.store.transaction() as conn:
+            rows = conn.execute(select(release_tags.c.tag, release_tags.c.digest)
+                                .where(release_tags.c.repository == repository)).all()
+        return {r.tag: r.digest for r in rows}
+
+    def see_tag(self, repository: str, tag: str, digest: str) -> None:
+        with self.store.transaction() as conn:
+            key = (release_tags.c.repository == repository) & (release_tags.c.tag == tag)
+            if conn.execute(update(release_tags).where(key)
+                            .values(digest=digest, seen_at=now())).rowcount == 0:
+                conn.execute(insert(release_tags).values(repository=repository, tag=tag,
+                                                         digest=digest, seen_at=now()))

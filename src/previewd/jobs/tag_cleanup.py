@@ -1,0 +1,128 @@
+"""Delete a torn-down preview's image tags from the registry (``cleanup_tags: true``).
+
+Teardown only records a request in ``Preview.extra["tag_cleanup"]``; this periodic job does
+the registry work later, so a slow or broken registry never delays the GitOps commit.
+
+Only tags that the repository's tag template produces for that PR number are candidates.
+Registries delete manifests by digest, which removes *every* tag on that digest, so a
+candidate whose digest is also carried by any other tag (``main``, another PR) is kept and
+reported instead. GHCR needs the GitHub Packages API and is skipped (reported) for now.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+from previewd.adapters.registry import ManifestInfo
+from previewd.core.images import locate, tag_pattern
+from previewd.core.models import Preview, PreviewState
+from previewd.errors import PermanentError, PreviewdError, TransientError
+from previewd.jobs.context import JobContext
+from previewd.settings import RepositoryConfig
+
+log = logging.getLogger("previewd.tag_cleanup")
+
+KEY = "tag_cleanup"
+MAX_ATTEMPTS = 8
+UNSUPPORTED_HOSTS = frozenset({"ghcr.io"})  # GitHub Packages API: not implemented yet
+
+
+class TagRegistry(Protocol):
+    def head_manifest(self, host: str, repository: str, reference: str) -> ManifestInfo | None: ...
+    def list_tags(self, host: str, repository: str) -> list[str]: ...
+    def delete_manifest(self, host: str, repository: str, digest: str) -> bool: ...
+
+
+@dataclass
+class Outcome:
+    deleted: list[str] = field(default_factory=list)  # host/repo:tag
+    kept: list[str] = field(default_factory=list)  # "host/repo:tag (why)"
+
+
+def request(repo: RepositoryConfig, preview: Preview, state: PreviewState) -> dict[str, Any]:
+    """``extra`` for a preview being torn down: asks for cleanup when the repo wants it."""
+    if not repo.cleanup_tags or state != PreviewState.TORN_DOWN:
+        return preview.extra
+    return {**preview.extra, KEY: {"pending": True, "attempts": 0}}
+
+
+def clean_pr_tags(registry: TagRegistry, repo: RepositoryConfig, number: int) -> Outcome:
+    """Delete the PR's tags of every configured image; raises on registry errors."""
+    outcome = Outcome()
+    for image in repo.images:
+        where = locate(image.source)
+        if where.host in UNSUPPORTED_HOSTS:
+            outcome.kept.append(f"{where}: {where.host} cleanup is not supported yet")
+            continue
+        pattern = tag_pattern(image.tag, number)
+        tags = registry.list_tags(where.host, where.repository)
+        mine = [t for t in tags if pattern.match(t)]
+        if not mine:
+            continue
+        digests: dict[str, str] = {}
+        for tag in mine:
+            info = registry.head_manifest(where.host, where.repository, tag)
+            if info is not None:
+                digests[tag] = info.digest
+        protected: dict[str, str] = {}
+        for tag in tags:
+            if pattern.match(tag):
+                continue
+            info = registry.head_manifest(where.host, where.repository, tag)
+            if info is not None:
+                protected.setdefault(info.digest, tag)
+        for tag, digest in sorted(digests.items()):
+            if digest in protected:
+                outcome.kept.append(f"{where}:{tag} (same digest as tag {protected[digest]})")
+        for digest in sorted(set(digests.values()) - set(protected)):
+            registry.delete_manifest(where.host, where.repository, digest)
+            outcome.deleted += [f"{where}:{t}" for t, d in sorted(digests.items()) if d == digest]
+    return outcome
+
+
+def _backoff(attempts: int, retry_after: float | None) -> float:
+    return float(max(min(2.0 * 2 ** (attempts - 1), 600.0), retry_after or 0.0))
+
+
+def run(ctx: JobContext, clock: Any = time.time) -> None:
+    """Periodic job: work through pending cleanup requests, each with its own backoff."""
+    registry: TagRegistry | None = ctx.adapters.get("registry")
+    if registry is None:
+        return
+    now = float(clock())
+    for preview in ctx.store.list_previews():
+        job = preview.extra.get(KEY)
+        if not isinstance(job, dict) or not job.get("pending") or now < job.get("next_at", 0):
+            continue
+        repo = ctx.config.repository(preview.repo)
+        if preview.allowed or repo is None:
+            # Wanted again (reopened, relabelled) or no longer configured: leave tags alone.
+            _record(ctx, preview, {**job, "pending": False, "cancelled": True})
+            continue
+        attempts = int(job.get("attempts", 0)) + 1
+        try:
+            outcome = clean_pr_tags(registry, repo, preview.number)
+        except PreviewdError as err:
+            give_up = isinstance(err, PermanentError) or attempts >= MAX_ATTEMPTS
+            retry_after = err.retry_after if isinstance(err, TransientError) else None
+            log.warning("%s#%d: tag cleanup failed%s: %s", preview.repo, preview.number,
+                        "; giving up" if give_up else "; will retry", err.diagnostics())
+            _record(ctx, preview, {**job, "pending": not give_up, "attempts": attempts,
+                                   "error": err.diagnostics(),
+                                   "next_at": now + _backoff(attempts, retry_after)})
+            continue
+        for kept in outcome.kept:
+            log.warning("%s#%d: kept %s", preview.repo, preview.number, kept)
+        log.info("%s#%d: deleted %d tag(s)", preview.repo, preview.number, len(outcome.deleted))
+        _record(ctx, preview, {"pending": False, "attempts": attempts, "deleted": outcome.deleted,
+                               "kept": outcome.kept})
+
+
+def _record(ctx: JobContext, preview: Preview, job: dict[str, Any]) -> None:
+    with ctx.store.transaction() as conn:
+        current = ctx.store.get_preview(preview.repo, preview.number, conn)
+        if current is not None:
+            ctx.store.put_preview(conn, replace(current, extra={**current.extra, KEY: job}))

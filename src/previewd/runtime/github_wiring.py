@@ -1,0 +1,70 @@
+"""Wire the GitHub capability when ``github.auth`` is set: adapter, feedback, resync, ChatOps,
+bundle check. Without it previewd runs webhook-only, exactly as before."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from previewd.adapters.scm import PROVIDERS
+from previewd.adapters.scm.github import GitHubScm
+from previewd.adapters.store.github_state import GithubState
+from previewd.jobs import chatops, feedback, resync
+from previewd.jobs.bundle_check import BundleCheckResolver
+from previewd.jobs.context import Changed, JobContext
+from previewd.runtime.metrics import Metrics
+from previewd.runtime.worker import Periodic, Worker
+from previewd.settings import Config
+
+FEEDBACK_INTERVAL = 0.0  # every worker pass: the outbox is cheap to read when empty
+COMMANDS_INTERVAL = 0.0
+
+
+@dataclass
+class GithubRuntime:
+    scm: GitHubScm
+    state: GithubState
+    status: resync.ResyncStatus
+
+    def run_resync(self, ctx: JobContext) -> Changed:
+        return resync.resync(ctx, self.scm, self.status, time.time())
+
+    def run_feedback(self, ctx: JobContext) -> Changed:
+        feedback.publish_feedback(ctx.config, ctx.store.get_preview, self.scm, self.state, time.time())
+        return []
+
+    def run_commands(self, ctx: JobContext) -> Changed:
+        return chatops.run_commands(ctx, self.scm, self.state)
+
+    def status_json(self, metrics: Metrics | None = None) -> dict[str, Any]:
+        rate = self.scm.rate
+        if metrics is not None:
+            if rate.remaining is not None:
+                metrics.github_rate_remaining.set(rate.remaining)
+            metrics.github_requests.labels("sent").set(self.scm.requests)
+            metrics.github_requests.labels("not_modified").set(self.scm.not_modified)
+            metrics.teardown_guard.set(1 if self.status.guard_blocked else 0)
+        return {"configured": True, "rate_limit": rate.as_dict(),
+                "requests": {"sent": self.scm.requests, "not_modified": self.scm.not_modified},
+                "resync": self.status.as_dict(), "feedback_pending": self.state.pending_count()}
+
+
+def wire_github(config: Config, worker: Worker) -> GithubRuntime | None:
+    """Register the GitHub jobs; ``ctx.adapters["github"]`` is the runtime (None: not configured)."""
+    if config.github.auth is None:
+        return None
+    ctx = worker.ctx
+    scm = PROVIDERS["github"](config.github)
+    state = GithubState(ctx.store)
+    runtime = GithubRuntime(scm, state, resync.ResyncStatus())
+    ctx.adapters["github"] = runtime
+    ctx.adapters["github_state"] = state
+    ctx.observers.append(feedback.FeedbackObserver(state))
+    ctx.images = BundleCheckResolver(ctx.images, scm, state)
+    worker.periodic += [
+        Periodic("github-commands", COMMANDS_INTERVAL, runtime.run_commands),
+        Periodic("github-resync", config.github.resync_interval.total_seconds(), runtime.run_resync),
+        Periodic("github-feedback", FEEDBACK_INTERVAL, runtime.run_feedback),
+    ]
+    return runtime

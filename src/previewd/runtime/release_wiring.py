@@ -1,0 +1,48 @@
+"""Wire the release controller: its own state-repository workspace, the shared registry
+client, its store tables and two worker jobs (drain queued pushes, poll tags)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from previewd.adapters.git import GitCredentials, GitIdentity, GitWorkspace
+from previewd.adapters.registry import RegistryClient
+from previewd.adapters.store.releases import ReleaseStore
+from previewd.jobs import releases as release_jobs
+from previewd.releases.controller import ReleaseController
+from previewd.runtime.metrics import Metrics
+from previewd.runtime.worker import Periodic, Worker
+from previewd.settings import Config, ReleasesConfig
+
+# Drain on every worker pass: the worker wakes on each stored event, so a push is handled
+# right after its notification is accepted.
+DRAIN_INTERVAL = 0.0
+
+
+def state_workspace(config: ReleasesConfig) -> GitWorkspace:
+    g = config.gitops
+    return GitWorkspace(
+        url=g.url,
+        branch=g.branch,
+        workdir=Path(g.workdir),
+        identity=GitIdentity(g.author_name, g.author_email),
+        credentials=GitCredentials(g.username, g.password.get_secret_value() if g.password else None),
+        push_attempts=g.push_attempts,
+    )
+
+
+def wire_releases(config: Config, worker: Worker, metrics: Metrics) -> ReleaseController | None:
+    """Add ``ctx.adapters["releases"]`` and its jobs when ``releases:`` is configured."""
+    if config.releases is None:
+        return None
+    client = worker.ctx.adapters.get("registry")
+    if not isinstance(client, RegistryClient):
+        client = RegistryClient(config.registries)
+        worker.ctx.adapters["registry"] = client
+    controller = ReleaseController(config.releases, state_workspace(config.releases), client,
+                                   ReleaseStore(worker.ctx.store), metrics.registry)
+    worker.ctx.adapters[release_jobs.ADAPTER] = controller
+    worker.periodic.append(Periodic("releases-drain", DRAIN_INTERVAL, release_jobs.drain))
+    worker.periodic.append(Periodic("releases-poll", config.releases.poll_interval.total_seconds(),
+                                    release_jobs.poll))
+    return controller

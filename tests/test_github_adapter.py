@@ -1,0 +1,136 @@
+"""The GitHub adapter against FakeGitHub: conditional requests, pagination, rate limits, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from previewd.adapters.scm.github import GitHubScm, NotFound, RateLimited
+from previewd.errors import PermanentError, TransientError
+from previewd.settings import GithubConfig
+from tests.fakes import FakeClock, FakeGitHub
+from tests.support import REPO
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeGitHub]:
+    with FakeGitHub() as gh:
+        yield gh
+
+
+class Sleeps:
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock, self.calls = clock, []  # type: ignore[var-annotated]
+
+    def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+        self.clock.now += seconds
+
+
+def scm_for(fake: FakeGitHub, clock: FakeClock | None = None, sleeps: Sleeps | None = None) -> GitHubScm:
+    config = GithubConfig.model_validate({"api_url": fake.url, "auth": {"token": fake.token}})
+    clock = clock or FakeClock(1_000_000.0)
+    return GitHubScm(config, wall=clock, sleep=sleeps or Sleeps(clock))
+
+
+def test_unchanged_list_is_answered_304_and_costs_nothing(fake: FakeGitHub) -> None:
+    fake.add_pull(REPO, 1, "1" * 40)
+    scm = scm_for(fake)
+    first, fresh = scm.list_open_pulls(REPO)
+    assert fresh and [p["number"] for p in first] == [1] and fake.counted == 1
+    again, fresh = scm.list_open_pulls(REPO)
+    assert not fresh and again == first
+    assert fake.counted == 1 and fake.requests[-1][2] == 304 and scm.not_modified == 1
+    fake.add_pull(REPO, 2, "2" * 40)
+    changed, fresh = scm.list_open_pulls(REPO)
+    assert fresh and sorted(p["number"] for p in changed) == [1, 2]
+
+
+def test_pagination_is_followed(fake: FakeGitHub) -> None:
+    for number in range(1, 251):
+        fake.add_pull(REPO, number, f"{number:040x}")
+    pulls, _ = scm_for(fake).list_open_pulls(REPO)
+    assert sorted(p["number"] for p in pulls) == list(range(1, 251))
+    assert fake.count("GET", "/pulls") == 3
+
+
+def test_rate_limit_headers_are_tracked(fake: FakeGitHub) -> None:
+    fake.add_pull(REPO, 1, "1" * 40)
+    scm = scm_for(fake)
+    scm.get_pull(REPO, 1)
+    assert scm.rate.limit == 5000 and scm.rate.remaining == 4999 and scm.rate.resource == "core"
+
+
+def test_short_retry_after_is_waited_inline(fake: FakeGitHub) -> None:
+    fake.add_pull(REPO, 1, "1" * 40)
+    clock = FakeClock(1_000_000.0)
+    sleeps = Sleeps(clock)
+    fake.fail_next.append(("/pulls/1", 403, {"Retry-After": "1"}))  # secondary limit
+    assert scm_for(fake, clock, sleeps).get_pull(REPO, 1)["number"] == 1
+    assert sleeps.calls == [1.0]
+
+
+def test_long_retry_after_pauses_every_call_until_it_passes(fake: FakeGitHub) -> None:
+    fake.add_pull(REPO, 1, "1" * 40)
+    clock = FakeClock(1_000_000.0)
+    scm = scm_for(fake, clock)
+    fake.fail_next.append(("/pulls/1", 429, {"Retry-After": "120"}))
+    with pytest.raises(RateLimited) as err:
+        scm.get_pull(REPO, 1)
+    assert err.value.retry_after == 120
+    sent = len(fake.requests)
+    with pytest.raises(RateLimited):
+        scm.get_pull(REPO, 1)  # paused: not even sent
+    assert len(fake.requests) == sent
+    clock.now += 121
+    assert scm.get_pull(REPO, 1)["number"] == 1
+
+
+def test_exhausted_primary_limit_waits_for_reset(fake: FakeGitHub) -> None:
+    fake.add_pull(REPO, 1, "1" * 40)
+    clock = FakeClock(float(fake.reset - 600))
+    scm = scm_for(fake, clock)
+    fake.remaining = 0
+    with pytest.raises(RateLimited) as err:
+        scm.get_pull(REPO, 1)
+    assert 590 <= (err.value.retry_after or 0) <= 610
+    assert scm.rate.remaining == 0 and scm.rate.paused_until is not None
+
+
+def test_server_errors_are_retried_then_transient(fake: FakeGitHub) -> None:
+    fake.add_pull(REPO, 1, "1" * 40)
+    scm = scm_for(fake)
+    fake.fail_next.append(("/pulls/1", 502, {}))
+    assert scm.get_pull(REPO, 1)["number"] == 1
+    fake.outage = True
+    with pytest.raises(TransientError):
+        scm.list_open_pulls(REPO)
+
+
+def test_not_found_and_bad_credentials(fake: FakeGitHub) -> None:
+    scm = scm_for(fake)
+    with pytest.raises(NotFound):
+        scm.get_pull(REPO, 404)
+    config = GithubConfig.model_validate({"api_url": fake.url, "auth": {"token": "wrong"}})
+    with pytest.raises(PermanentError) as err:
+        GitHubScm(config).get_pull(REPO, 1)
+    assert "401" in str(err.value) and "wrong" not in str(err.value)
+
+
+def test_permission_of_non_collaborator_is_none(fake: FakeGitHub) -> None:
+    fake.set_permission(REPO, "maint", "maintain")
+    scm = scm_for(fake)
+    assert scm.permission(REPO, "maint") == ("maintain", "maintain")
+    assert scm.permission(REPO, "stranger") == (None, None)
+    with pytest.raises(PermanentError):
+        scm.permission(REPO, "../../admin")
+
+
+def test_tarball_is_downloaded_and_extracted(fake: FakeGitHub, tmp_path: Path) -> None:
+    fake.add_tarball(REPO, "a" * 40, {"deploy/preview/kustomization.yaml": "resources: []\n"})
+    root = scm_for(fake).download_tree(REPO, "a" * 40, tmp_path)
+    assert (root / "deploy/preview/kustomization.yaml").read_text() == "resources: []\n"
+    with pytest.raises(TransientError):
+        scm_for(fake).download_tree(REPO, "b" * 40, tmp_path / "missing")
