@@ -124,8 +124,9 @@ class FakeRegistryTransport:
     """An ``httpx`` transport answering from a script, for what a real registry won't do on
     demand (429 with Retry-After, 503 storms, a token server that refuses).
 
-    ``script`` maps "METHOD /path" to a list of responses served in order (the last repeats);
-    ``seen`` records every request as "METHOD /path?query".
+    ``script`` maps "METHOD /path" to a list of ``(status, headers)`` or
+    ``(status, headers, body)`` answers served in order (the last repeats); ``seen`` records
+    every request as "METHOD /path?query".
     """
 
     def __init__(self, script: dict[str, list[Any]]) -> None:
@@ -133,6 +134,7 @@ class FakeRegistryTransport:
 
         self.script = {k: list(v) for k, v in script.items()}
         self.seen: list[str] = []
+        self.hosts: list[str] = []  # the host of every request
         self.transport = httpx.MockTransport(self._handle)
 
     def _handle(self, request: Any) -> Any:
@@ -140,13 +142,14 @@ class FakeRegistryTransport:
 
         url = request.url
         self.seen.append(f"{request.method} {url.raw_path.decode()}")
+        self.hosts.append(url.host)
         key = f"{request.method} {url.path}"
         answers = self.script.get(key)
         if not answers:
             return httpx.Response(404, json={"errors": [{"code": "NOT_FOUND"}]})
         answer = answers.pop(0) if len(answers) > 1 else answers[0]
-        status, headers = answer
-        return httpx.Response(status, headers=headers)
+        status, headers, body = (*answer, b"")[:3]
+        return httpx.Response(status, headers=headers, content=body)
 
 
 class FakeManifestReader:
@@ -204,6 +207,8 @@ class FakeGitHub:
         self.reset = int(time.time()) + 3600
         self.outage = False  # every API request answers 503
         self.fail_next: list[tuple[str, int, dict[str, str]]] = []  # (path substring, status, headers)
+        self.unlisted: set[int] = set()  # PR numbers the list leaves out (a lagging, partial list)
+        self.fail_message = "injected failure"  # the message of injected failures
         self._ids = 1000
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -355,13 +360,17 @@ class FakeGitHub:
         if parts[0] == "_codeload":  # the short-lived download host the tarball redirects to
             blob = self.repo(f"{parts[1]}/{parts[2]}")["tarballs"].get(parts[3])
             return (200, None, {"Content-Type": "application/gzip"}, blob) if blob else (404, None, {}, b"")
-        if headers.get("Authorization") not in (f"token {self.token}", f"Bearer {self.token}"):
+        auth = headers.get("Authorization") or ""
+        app_level = path.startswith("/app/") or path.endswith("/installation")
+        if app_level and auth.startswith("Bearer ey"):  # a GitHub App JWT (signature not checked)
+            pass
+        elif auth not in (f"token {self.token}", f"Bearer {self.token}"):
             return 401, {"message": "Bad credentials"}, {}, None
         for i, (needle, status, extra) in enumerate(self.fail_next):
             if needle in path:
                 del self.fail_next[i]
                 self.counted += 1
-                return status, {"message": "injected failure"}, {**self._rate_headers(), **extra}, None
+                return status, {"message": self.fail_message}, {**self._rate_headers(), **extra}, None
         if self.outage:
             return 503, {"message": "outage"}, {}, None
         if self.remaining <= 0:
@@ -403,7 +412,7 @@ class FakeGitHub:
             return 200, {"id": 77, "app_id": 1}, {}
         if rest == ["pulls"] and method == "GET":
             pulls = [p for _, p in sorted(repo["pulls"].items(), reverse=True)
-                     if query.get("state", "open") in ("all", p["state"])]
+                     if query.get("state", "open") in ("all", p["state"]) and p["number"] not in self.unlisted]
             return self._page(pulls, query, path)
         if rest[0] == "pulls" and len(rest) == 2 and method == "GET":
             pr = repo["pulls"].get(int(rest[1]))
@@ -412,7 +421,8 @@ class FakeGitHub:
             comments = repo["comments"].setdefault(int(rest[1]), [])
             if method == "GET":
                 return self._page(comments, query, path)
-            comment = {"id": self._next_id(), "body": payload["body"], "user": {"login": "previewd[bot]"}}
+            comment = {"id": self._next_id(), "body": payload["body"], "user": {"login": "previewd[bot]"},
+                       "history": [payload["body"]]}
             comments.append(comment)
             return 201, comment, {}
         if rest[:2] == ["issues", "comments"] and len(rest) == 3 and method == "PATCH":
@@ -420,6 +430,7 @@ class FakeGitHub:
                 for comment in comments:
                     if comment["id"] == int(rest[2]):
                         comment["body"] = payload["body"]
+                        comment["history"] = [*comment["history"], payload["body"]]
                         comment["edits"] = comment.get("edits", 0) + 1
                         return 200, comment, {}
             return 404, {"message": "Not Found"}, {}
@@ -445,3 +456,20 @@ class FakeGitHub:
         if rest[:1] == ["tarball"]:
             return 302, None, {"Location": f"{self.url}/_codeload/{parts[1]}/{parts[2]}/{rest[1]}"}
         return 404, {"message": "Not Found"}, {}
+
+
+class FakeContainerPackages:
+    """The GitHub Packages API for GHCR container versions (``ContainerPackages``), in memory:
+    ``versions[(owner, package)]`` is a list of ``PackageVersion``; deletions are recorded."""
+
+    def __init__(self) -> None:
+        self.versions: dict[tuple[str, str], list[Any]] = {}
+        self.deleted: list[tuple[str, str, int]] = []
+
+    def list_container_versions(self, owner: str, package: str) -> list[Any]:
+        return list(self.versions.get((owner, package), []))
+
+    def delete_container_version(self, owner: str, package: str, version_id: int) -> None:
+        self.deleted.append((owner, package, version_id))
+        self.versions[(owner, package)] = [v for v in self.versions.get((owner, package), [])
+                                           if v.id != version_id]

@@ -88,9 +88,12 @@ def state_repo(tmp: Path, envs: dict[str, tuple[dict[str, Any], str | None]],
 
 
 def commit_all(clone: Path, message: str) -> None:
+    """Commit everything in ``clone`` and push it, rebased on what the remote has by now."""
+    who = ("-c", "user.name=platform", "-c", "user.email=platform@example.com")
     git("-C", str(clone), "add", "--all")
-    git("-C", str(clone), "-c", "user.name=platform", "-c", "user.email=platform@example.com",
-        "commit", "--quiet", "-m", message)
+    git("-C", str(clone), *who, "commit", "--quiet", "-m", message)
+    if git("-C", str(clone), "ls-remote", "origin", "main").strip():
+        git("-C", str(clone), *who, "pull", "--quiet", "--rebase", "origin", "main")
     git("-C", str(clone), "push", "--quiet", "origin", "HEAD:main")
 
 

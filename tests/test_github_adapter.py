@@ -88,6 +88,19 @@ def test_long_retry_after_pauses_every_call_until_it_passes(fake: FakeGitHub) ->
     assert scm.get_pull(REPO, 1)["number"] == 1
 
 
+def test_secondary_limit_without_retry_after_backs_off_a_minute(fake: FakeGitHub) -> None:
+    fake.add_pull(REPO, 1, "1" * 40)
+    clock = FakeClock(1_000_000.0)
+    scm = scm_for(fake, clock)
+    fake.fail_message = "You have exceeded a secondary rate limit. Please wait a few minutes."
+    fake.fail_next.append(("/pulls/1", 403, {}))
+    with pytest.raises(RateLimited) as err:
+        scm.get_pull(REPO, 1)
+    assert err.value.retry_after == 60
+    clock.now += 61
+    assert scm.get_pull(REPO, 1)["number"] == 1
+
+
 def test_exhausted_primary_limit_waits_for_reset(fake: FakeGitHub) -> None:
     fake.add_pull(REPO, 1, "1" * 40)
     clock = FakeClock(float(fake.reset - 600))
@@ -134,3 +147,22 @@ def test_tarball_is_downloaded_and_extracted(fake: FakeGitHub, tmp_path: Path) -
     assert (root / "deploy/preview/kustomization.yaml").read_text() == "resources: []\n"
     with pytest.raises(TransientError):
         scm_for(fake).download_tree(REPO, "b" * 40, tmp_path / "missing")
+
+
+def test_app_installation_is_looked_up_once_and_its_token_cached(fake: FakeGitHub, tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = tmp_path / "app.pem"
+    pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+    fake.add_pull(REPO, 1, "1" * 40)
+    config = GithubConfig.model_validate({"api_url": fake.url,
+                                          "auth": {"app_id": 4242, "private_key_file": str(pem)}})
+    scm = GitHubScm(config)
+    for _ in range(3):
+        assert scm.get_pull(REPO, 1)["number"] == 1
+    assert fake.count("GET", "/installation") == 1
+    assert fake.count("POST", "/access_tokens") == 1
+    assert fake.count("GET", "/pulls/1") == 3

@@ -4,6 +4,7 @@ bundle check."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,13 +13,17 @@ import pytest
 from previewd.core.feedback import marker
 from previewd.core.models import PreviewState
 from previewd.jobs import feedback
-from previewd.runtime.service import Service
+from previewd.jobs.resync import ResyncStatus, resync
+from previewd.runtime.service import Service, build_service
+from previewd.settings import parse_config
 from tests.fakes import FakeGitHub
 from tests.github_support import (
     BAD_BUNDLE,
     CLEAN_BUNDLE,
     argocd_event,
     comment_event,
+    env,
+    github_config,
     resync_now,
     runtime,
     service_for,
@@ -69,6 +74,8 @@ def test_labelled_pr_comment_deployment_and_status_through_its_life(
     (deployment,) = fake.deployments(REPO)
     assert deployment["environment"] == "preview/pr-42" and deployment["ref"] == SHA1
     assert deployment["transient_environment"] is True and deployment["production_environment"] is False
+    words = [re.search(r"\*\*([a-z ]+)\*\*", body).group(1) for body in comment["history"]]  # type: ignore[union-attr]
+    assert words == ["waiting", "deploying", "ready"]
     assert fake.deployment_states(REPO, deployment["id"]) == ["in_progress", "success"]
     assert fake.deployment_statuses(REPO, deployment["id"])[-1]["environment_url"] == \
         "https://shop-pr-42.preview.example.com"
@@ -118,18 +125,11 @@ def test_partial_list_with_open_pr_keeps_the_preview(service: Service, fake: Fak
     fake.add_pull(REPO, 42, SHA1)
     fake.add_tarball(REPO, SHA1, CLEAN_BUNDLE)
     settle(service)
-    pulls = fake.repo(REPO)["pulls"]
-    pr = pulls.pop(42)
-    fake.repo("acme/other")["pulls"][42] = pr  # invisible in the list, still open by GET
-    fake.repo(REPO)["pulls"] = {}
-    fake.repo(REPO)["pulls"].update({})
-
-    def get_pull_only(repo: str, number: int) -> dict[str, object]:
-        return dict(pr)
-
-    runtime(service).scm.get_pull = get_pull_only  # type: ignore[method-assign]
+    fake.unlisted.add(42)  # missing from the list, still open by GET
     resync_now(service)
+    settle(service)
     assert preview_state(service) == PreviewState.DEPLOYING
+    assert fake.count("GET", "/pulls/42") == 1
 
 
 def test_mass_teardown_guard(tmp_path: Path, bare: Path, fake: FakeGitHub) -> None:
@@ -194,7 +194,7 @@ def test_preview_command_refused_for_reader_and_honoured_for_maintainer(
     comment_event(service, "/preview stop", "maint", comment_id=903)
     settle(service)
     assert preview_state(service) == PreviewState.TORN_DOWN
-    assert "stopped" in [c for c in fake.comments(REPO, 42) if marker(REPO, 42) in c["body"]][0]["body"]
+    assert "stopped" in next(c for c in fake.comments(REPO, 42) if marker(REPO, 42) in c["body"])["body"]
 
 
 def test_non_commands_are_ignored(service: Service, fake: FakeGitHub) -> None:
@@ -258,3 +258,39 @@ def test_argocd_degraded_then_failed(service: Service, fake: FakeGitHub) -> None
     assert preview_state(service) == PreviewState.DEGRADED
     (deployment,) = fake.deployments(REPO)
     assert fake.deployment_states(REPO, deployment["id"]) == ["in_progress", "failure"]
+
+
+def test_redeploy_rolls_the_same_commit_with_a_new_deployment(
+        service: Service, fake: FakeGitHub, bare: Path) -> None:
+    fake.add_pull(REPO, 42, SHA1)
+    fake.add_tarball(REPO, SHA1, CLEAN_BUNDLE)
+    fake.set_permission(REPO, "maint", "write")
+    settle(service)
+    argocd_event(service, "deployed", SHA1)
+    settle(service)
+    comment_event(service, "/preview redeploy", "maint", comment_id=904)
+    settle(service)
+    assert len(remote_log(bare)) == 2
+    app = remote_files(bare, PREFIX)[f"{PREFIX}/application.yaml"].decode()
+    assert "previewd.io/redeploy: '1'" in app or 'previewd.io/redeploy: "1"' in app
+    first, second = fake.deployments(REPO)
+    assert first["ref"] == second["ref"] == SHA1
+    assert fake.deployment_states(REPO, second["id"]) == ["in_progress"]
+    argocd_event(service, "deployed", SHA1)
+    settle(service)
+    assert fake.deployment_states(REPO, second["id"]) == ["in_progress", "success"]
+    assert len(fake.comments(REPO, 42)) == 1
+
+
+def test_resync_stops_early_when_github_is_down(tmp_path: Path, bare: Path, fake: FakeGitHub) -> None:
+    data = github_config(tmp_path, bare, fake)
+    template = data["repositories"][0]
+    data["repositories"] = [{**template, "name": f"acme/svc{i}", "host": None, "route": None} for i in range(6)]
+    data["previews"] = {"namespace_template": "pr-{number}-{owner}-{repo}"}
+    svc = build_service(parse_config(data, env(fake)))
+    fake.outage = True
+    status = ResyncStatus()
+    assert resync(svc.ctx, runtime(svc).scm, status, 0.0) == []
+    assert fake.count("GET", "/pulls") == 3 * 3  # three repositories, three attempts each, then stop
+    assert len(status.failed_repositories) == 6
+    svc.store.close()

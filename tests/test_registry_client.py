@@ -167,3 +167,34 @@ def test_long_retry_after_and_5xx_storms_become_transient_errors() -> None:
     with pytest.raises(TransientError, match="503"):
         client.list_tags("registry.test", "acme/shop")
     assert len(fake.seen) == 3 and len(slept) == 2  # bounded attempts with backoff
+
+
+def test_missing_digest_header_falls_back_to_hashing_the_manifest() -> None:
+    import hashlib
+
+    body = b'{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json"}'
+    oci = {"Content-Type": "application/vnd.oci.image.manifest.v1+json"}
+    client, fake, _slept = scripted({
+        "HEAD /v2/acme/shop/manifests/v1": [(200, oci)],
+        "GET /v2/acme/shop/manifests/v1": [(200, oci, body)],
+    })
+    info = client.head_manifest("registry.test", "acme/shop", "v1")
+    assert info is not None and info.digest == "sha256:" + hashlib.sha256(body).hexdigest()
+    assert fake.seen == ["HEAD /v2/acme/shop/manifests/v1", "GET /v2/acme/shop/manifests/v1"]
+
+
+def test_pagination_stays_on_the_registry() -> None:
+    client, fake, _slept = scripted({"GET /v2/acme/shop/tags/list": [
+        (200, {"Link": '<https://elsewhere.example/v2/acme/shop/tags/list?last=a&n=1>; rel="next"',
+               "Content-Type": "application/json"}, b'{"tags": ["a"]}'),
+        (200, {"Content-Type": "application/json"}, b'{"tags": ["b"]}'),
+    ]})
+    assert client.list_tags("registry.test", "acme/shop", page_size=1) == ["a", "b"]
+    assert fake.seen[1] == "GET /v2/acme/shop/tags/list?last=a&n=1"
+    assert fake.hosts == ["registry.test", "registry.test"]  # never follows to elsewhere
+
+    client, _fake, _slept = scripted({"GET /v2/acme/shop/tags/list": [
+        (200, {"Link": '</login?next=x>; rel="next"', "Content-Type": "application/json"},
+         b'{"tags": ["a"]}')]})
+    with pytest.raises(PermanentError, match="outside /v2/"):
+        client.list_tags("registry.test", "acme/shop")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,7 +125,7 @@ def test_waits_for_the_image_then_pins_the_registry_digest(stack: Stack) -> None
     pinned = wait_for(stack.pinned)
     assert pinned == [f"{BUNDLE_IMAGE}={stack.repository}@{digest}"]
     assert stack.state() == "deploying"
-    assert stack.accepted_notifications() >= 1  # the push notification reached previewd
+    wait_for(lambda: stack.accepted_notifications() >= 1)  # the registry notified previewd
 
     # A new head re-enters waiting; the committed preview keeps the old digest meanwhile.
     open_pr(stack, sha=SHA2, at="2026-01-01T00:00:02Z", name="pull_request.synchronize.1.json")
@@ -197,7 +198,7 @@ def test_timeout_fails_naming_the_image_and_tag(tmp_path: Path, bare: Path, port
             serve.stop()
 
 
-def test_registry_hook_refuses_bad_requests(stack: Stack) -> None:
+def test_registry_hooks_authorise_store_once_and_refuse_bad_requests(stack: Stack) -> None:
     url = "/hooks/registry/distribution"
     body = b'{"events": []}'
 
@@ -213,6 +214,14 @@ def test_registry_hook_refuses_bad_requests(stack: Stack) -> None:
     assert post(good, b"x" * (5 * 1024 * 1024 + 1)) == 413
     assert post(good, path="/hooks/registry/quay") == 404
     assert post(good) == 200  # nothing pushed: answered, not stored
+
+    harbor = json.dumps({"type": "PUSH_ARTIFACT", "event_data": {
+        "resources": [{"digest": "sha256:" + "0" * 64, "tag": f"pr-9-{SHA1}",
+                       "resource_url": f"{stack.repository}:pr-9-{SHA1}"}],
+        "repository": {"repo_full_name": "acme/shop"}}}).encode()
+    assert post(good, harbor, "/hooks/registry/harbor") == 202
+    assert post(good, harbor, "/hooks/registry/harbor") == 200  # redelivery: stored once
+    assert post({"Authorization": "Bearer wrong"}, harbor, "/hooks/registry/harbor") == 401
 
 
 def test_cleanup_failure_never_blocks_teardown_and_is_retried(stack: Stack) -> None:
@@ -247,3 +256,12 @@ def test_without_notifications_backoff_polling_still_commits(tmp_path: Path, bar
             assert stack.accepted_notifications() == 0
         finally:
             serve.stop()
+
+
+def test_push_while_previewd_is_down_is_committed_after_restart(stack: Stack) -> None:
+    open_pr(stack)
+    wait_for(lambda: stack.state() == "waiting-for-image")
+    stack.serve.kill()  # SIGKILL: the registry's notification cannot be delivered now
+    digest = stack.push(f"pr-42-{SHA1}")
+    stack.serve.start()
+    assert wait_for(stack.pinned) == [f"{BUNDLE_IMAGE}={stack.repository}@{digest}"]

@@ -140,3 +140,15 @@ def test_image_config_is_strict() -> None:
         assert any(p.startswith(where.split(": Value error, ")[0]) and
                    where.split(": Value error, ")[-1] in p for p in err.value.problems), (
             where, err.value.problems)
+
+
+def test_registries_need_distinct_hosts_and_hook_tokens() -> None:
+    base = repo_config()
+    for registries, problem in (
+        ([{"host": "r.example.com"}, {"host": "R.example.com"}], "a host is listed twice"),
+        ([{"host": "a.example.com", "notifications_token": "t"},
+          {"host": "b.example.com", "notifications_token": "t"}], "share a notifications_token"),
+    ):
+        with pytest.raises(ConfigError) as err:
+            parse_config({**base, "registries": registries}, {})
+        assert any(problem in p for p in err.value.problems), err.value.problems

@@ -195,3 +195,26 @@ def test_previews_without_images_are_not_gated(tmp_path: Path, bare: Path) -> No
     gate.converge()
     assert gate.registry.calls == [] and gate.preview().deployed_sha == SHA1
     assert replace(gate.preview(), extra={}).state == PreviewState.DEPLOYING
+
+
+def test_ghcr_cleanup_goes_through_the_packages_api(tmp_path: Path, bare: Path) -> None:
+    from previewd.jobs.tag_cleanup import PackageVersion, clean_pr_tags
+    from tests.fakes import FakeContainerPackages
+
+    config = make_config(tmp_path, bare, images=[{"name": "ghcr.io/acme/shop"}], cleanup_tags=True)
+    repo = config.repositories[0]
+    packages = FakeContainerPackages()
+    packages.versions[("acme", "shop")] = [
+        PackageVersion(1, "sha256:1", (f"pr-42-{SHA1}",)),
+        PackageVersion(2, "sha256:2", (f"pr-42-{SHA2}", "stable")),
+        PackageVersion(3, "sha256:3", ("main",)),
+        PackageVersion(4, "sha256:4", (f"pr-4-{SHA1}",)),
+        PackageVersion(5, "sha256:5", ()),
+    ]
+    outcome = clean_pr_tags(FakeManifestReader(), repo, 42, packages)
+    assert packages.deleted == [("acme", "shop", 1)]
+    assert outcome.deleted == [f"ghcr.io/acme/shop:pr-42-{SHA1}"]
+    assert outcome.kept == [f"ghcr.io/acme/shop:pr-42-{SHA2} (same digest as tag stable)"]
+
+    without = clean_pr_tags(FakeManifestReader(), repo, 42, None)
+    assert without.deleted == [] and "GitHub Packages API" in without.kept[0]

@@ -99,3 +99,11 @@ def test_releases_config_is_strict(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         parse_config(raw, {"PREVIEWD_WEBHOOK_SECRET": "s", "PREVIEWD_RELEASE_TOKEN": "t"})
     assert "releases.typo: unknown key" in err.value.problems
+
+
+def test_release_workdir_must_not_be_the_previews_workdir(tmp_path: Path) -> None:
+    raw = base_config(tmp_path, tmp_path / "gitops.git")
+    raw["releases"] = {"gitops": {"url": "/srv/state.git", "workdir": raw["gitops"]["workdir"]}}
+    with pytest.raises(ConfigError) as err:
+        parse_config(raw, {"PREVIEWD_WEBHOOK_SECRET": "s"})
+    assert err.value.problems == ["<root>: releases.gitops.workdir must differ from gitops.workdir"]

@@ -17,8 +17,9 @@ from previewd.adapters.git import GitWorkspace
 from previewd.adapters.registry import RegistryClient
 from previewd.adapters.store.releases import ReleaseStore
 from previewd.adapters.store.sql import Store
+from previewd.core.registry_events import ImagePushed
 from previewd.errors import PermanentError
-from previewd.releases.controller import ReleaseController
+from previewd.releases.controller import MAX_BACKOFF, ReleaseController
 from previewd.releases.editing import RELEASE_KEYS
 from previewd.runtime.release_wiring import state_workspace
 from previewd.settings import RegistryConfig, ReleasesConfig
@@ -56,7 +57,7 @@ class Rig:
         skopeo_push(self.layout, tag, self.repo(path))
         return digest
 
-    def handle(self, tag: str, path: str = "team-a/app1") -> Any:
+    def handle(self, tag: str | None, path: str = "team-a/app1") -> Any:
         return self.controller.handle_push(self.registry.host, path, tag)
 
     def release(self, env: str = A) -> dict[str, Any]:
@@ -70,12 +71,21 @@ def registry(tmp_path: Path) -> Iterator[Registry]:
         yield reg
 
 
+class ManualClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def make_controller(tmp: Path, bare: Path, registry: Registry, **config: Any) -> ReleaseController:
     releases = ReleasesConfig.model_validate(
         {"gitops": {"url": str(bare), "workdir": str(tmp / "state-work")}, **config})
     client = RegistryClient([RegistryConfig(host=registry.host, insecure=True)])
     store = ReleaseStore(Store(f"sqlite:///{tmp}/db/previewd.db"))
-    return ReleaseController(releases, state_workspace(releases), client, store, CollectorRegistry())
+    return ReleaseController(releases, state_workspace(releases), client, store, CollectorRegistry(),
+                             monotonic=ManualClock())
 
 
 def rig(tmp: Path, registry: Registry, envs: dict[str, Any], **config: Any) -> Rig:
@@ -279,3 +289,50 @@ def test_state_repository_changes_are_picked_up_incrementally(tmp_path: Path,
     commit_all(other, "app-env removed")
     r.push("1.2")
     assert r.handle("1.2").action == "unclaimed"
+
+
+def test_queued_push_survives_a_registry_outage(tmp_path: Path, registry: Registry) -> None:
+    r = rig(tmp_path, registry, {A: claimed(registry)})
+    clock = r.controller._monotonic
+    assert isinstance(clock, ManualClock)
+    digest = r.push("1.0")
+    registry.stop()
+    store = r.controller.store
+    with store.store.transaction() as conn:
+        r.controller.enqueue(conn, ImagePushed(registry.host, "team-a/app1", "1.0", None))
+    assert r.controller.drain() == []
+    (queued,) = store.queued()
+    assert queued.attempts == 1
+    registry.start()
+    assert r.controller.drain() == []  # backing off: not retried at once
+    clock.now += MAX_BACKOFF
+    (outcome,) = r.controller.drain()
+    assert outcome.action == "released"
+    assert store.queued() == []
+    assert r.release()["spec"]["image"]["digest"] == digest
+
+
+def test_multi_arch_push_releases_the_index_digest(tmp_path: Path, registry: Registry) -> None:
+    r = rig(tmp_path, registry, {A: claimed(registry)})
+    index = r.layout.add_index("2.0")
+    skopeo_push(r.layout, "2.0", r.repo())
+    assert r.handle("2.0").action == "released"
+    assert r.release()["spec"]["image"]["digest"] == index == registry.digest("team-a/app1", "2.0")
+    assert r.handle(None).action == "skipped"  # a platform manifest pushed by digest
+    assert len(remote_log(r.bare)) == 2
+
+
+def test_a_batch_of_duplicate_notifications_is_one_commit(tmp_path: Path, registry: Registry) -> None:
+    r = rig(tmp_path, registry, {A: claimed(registry)})
+    r.push("1.0")
+    digest = r.push("1.1")
+    store = r.controller.store
+    with store.store.transaction() as conn:
+        for tag in ("1.0", "1.1", "1.1", "1.1", None):
+            r.controller.enqueue(conn, ImagePushed(registry.host, "team-a/app1", tag, None))
+    outcomes = r.controller.drain()
+    assert [o.action for o in outcomes] == ["released", "released", "skipped"]
+    assert store.queued() == []
+    assert r.release()["spec"]["image"]["digest"] == digest
+    assert len(remote_log(r.bare)) == 3
+    assert r.controller.drain() == []

@@ -455,6 +455,25 @@ class Config(Strict):
     releases: ReleasesConfig | None = None
 
     @model_validator(mode="after")
+    def _release_workdir(self) -> Config:
+        # Two workspaces sharing one clone would reset each other's work tree.
+        if self.releases is not None and self.releases.gitops.workdir == self.gitops.workdir:
+            raise ValueError("releases.gitops.workdir must differ from gitops.workdir")
+        return self
+
+    @model_validator(mode="after")
+    def _registries(self) -> Config:
+        # A notification's token names its registry: hosts and tokens must be unique.
+        hosts = [r.host for r in self.registries]
+        if len(set(hosts)) != len(hosts):
+            raise ValueError("registries: a host is listed twice")
+        tokens = [r.notifications_token.get_secret_value() for r in self.registries
+                  if r.notifications_token is not None]
+        if len(set(tokens)) != len(tokens):
+            raise ValueError("registries: two registries share a notifications_token")
+        return self
+
+    @model_validator(mode="after")
     def _unique(self) -> Config:
         seen: set[str] = set()
         for repo in self.repositories:

@@ -98,12 +98,7 @@ class RegistryClient:
         self._auth: dict[str, _Auth] = {}
         self._lock = threading.Lock()
         self._sleep = sleep
-        self._secrets = [
-            s
-            for r in self._registries.values()
-            for s in (r.password.get_secret_value() if r.password else None, r.username)
-            if s
-        ]
+        self._secrets = [r.password.get_secret_value() for r in self._registries.values() if r.password]
 
     def close(self) -> None:
         self._http.close()
@@ -214,8 +209,14 @@ class RegistryClient:
         except httpx.TimeoutException:
             raise TransientError(f"registry {host}: {method} timed out") from None
         except httpx.HTTPError as err:
-            detail = scrub(f"{type(err).__name__}: {err}", self._secrets)
+            detail = scrub(f"{type(err).__name__}: {err}", self._secret_values())
             raise TransientError(f"registry {host}: {method} failed ({detail})") from None
+
+    def _secret_values(self) -> list[str]:
+        """Configured credentials plus the bearer tokens currently cached."""
+        with self._lock:
+            tokens = [t for a in self._auth.values() for t, _ in (a.tokens or {}).values()]
+        return self._secrets + tokens
 
     def _learn(self, host: str, response: httpx.Response) -> None:
         """Remember how ``host`` wants to be authenticated, from its 401 challenge."""
@@ -259,7 +260,7 @@ class RegistryClient:
                 auth.realm or "", params=params, auth=httpx.BasicAuth(*creds) if creds else None
             )
         except httpx.HTTPError as err:
-            detail = scrub(f"{type(err).__name__}", self._secrets)
+            detail = scrub(f"{type(err).__name__}", self._secret_values())
             raise TransientError(f"registry {host}: token request failed ({detail})") from None
         if response.status_code in (401, 403):
             raise PermanentError(f"registry {host}: token server refused the credentials")
@@ -278,7 +279,6 @@ class RegistryClient:
             if auth.tokens is not None:
                 # Renew a little early so a token never expires between check and use.
                 auth.tokens[scope] = (token, time.monotonic() + max(expires - 10, 1))
-        self._secrets.append(token)
         return token
 
     def _raise_for(self, response: httpx.Response, host: str, what: str) -> None:

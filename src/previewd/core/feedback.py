@@ -147,7 +147,10 @@ def _next_step(preview: Preview, facts: FeedbackFacts) -> str:
     if preview.reason_code == "draft":
         return "mark the PR ready for review, or comment `/preview` (write access needed)."
     if preview.reason_code in ("fork", "bot"):
-        return "a maintainer can comment `/preview` to run it anyway, if the code is trusted."
+        return ("nothing here: previewd's configuration (`trigger.forks` / `trigger.bots`) decides "
+                "whether such PRs get previews.")
+    if preview.reason_code == "excluded":
+        return "remove the excluding label to get a preview."
     if preview.reason_code == "no-label" and facts.label:
         return f"add the `{_plain(facts.label)}` label or comment `/preview` to get a preview."
     if preview.reason_code == "stopped":

@@ -60,11 +60,13 @@ def _fields(template: str) -> list[str]:
     for _literal, name, spec, conversion in parsed:
         if name is None:
             continue
-        if name not in PLACEHOLDERS or spec or conversion:
+        if name not in PLACEHOLDERS:
             raise ValueError(
                 f"tag template {template!r}: unknown placeholder {{{name}}}; "
                 "use {sha}, {sha7}, {sha8} or {number}"
             )
+        if spec or conversion:
+            raise ValueError(f"tag template {template!r}: {{{name}}} takes no format or conversion")
         names.append(name)
     return names
 

@@ -66,13 +66,14 @@ def run_commands(ctx: JobContext, scm: GitHubScm, state: GithubState) -> Changed
             pr = pull_request_from_api(scm.get_pull(row.repo, row.number))
             pr = PullRequest(**{**pr.to_dict(), "labels": pr.labels, "repo": row.repo})
             command = Command(row.command)
+            if command == Command.REDEPLOY:
+                state.forget_verdict(row.repo, pr.head_sha)  # the bundle is checked again
             with ctx.store.transaction() as conn:
                 requested = {Command.START: True, Command.STOP: False}.get(command)
                 before, after = apply_snapshot(ctx.config, ctx.store, conn, pr, "api", requested=requested)
                 if command == Command.REDEPLOY:
                     current = after or ctx.store.get_preview(row.repo, row.number, conn)
                     if current is not None and current.allowed and current.head_sha:
-                        state.forget_verdict(row.repo, current.head_sha)
                         after = replace(current, generation=current.generation + 1, state=PreviewState.PENDING,
                                         extra={**current.extra,
                                                "redeploys": int(current.extra.get("redeploys", 0)) + 1})

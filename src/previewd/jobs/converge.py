@@ -60,7 +60,8 @@ def converge(
                     config,
                     repo,
                     PreviewInput(repo.name, preview.number, preview.pr.head_sha,
-                                 preview.pr.created_at, resolution.images),
+                                 preview.pr.created_at, resolution.images,
+                                 int(preview.extra.get("redeploys", 0))),
                 )
             except ValueError as err:
                 # One bad preview must not block every other one: record it as failed.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -100,10 +101,18 @@ def _facts_link(config: Config) -> fb.FeedbackFacts:
 
 
 def publish_feedback(config: Config, store_get: Callable[[str, int], Preview | None], scm: GitHubScm,
-                     state: GithubState, now: float) -> int:
-    """Publish every due PR's feedback; returns how many PRs were brought up to date."""
+                     state: GithubState, now: float, budget: float = 5.0,
+                     clock: Callable[[], float] = time.monotonic) -> int:
+    """Publish due PRs' feedback; returns how many PRs were brought up to date.
+
+    Stops at the first transient failure (GitHub is likely down or limiting us) or when
+    ``budget`` seconds are spent, so feedback never holds the worker from GitOps for long.
+    """
     done = 0
+    deadline = clock() + budget
     for row in state.due(now):
+        if clock() > deadline:
+            break
         preview = store_get(row.repo, row.number)
         published = dict(row.published)
         if preview is None or config.repository(preview.repo) is None:
@@ -113,7 +122,7 @@ def publish_feedback(config: Config, store_get: Callable[[str, int], Preview | N
             publish_one(config, scm, state, preview, published)
         except TransientError as err:
             _retry(state, row, published, now, err.retry_after, err.diagnostics())
-            continue
+            break
         except PermanentError as err:
             log.warning("%s#%d: feedback failed: %s", row.repo, row.number, err.diagnostics())
             _retry(state, row, published, now, None, err.diagnostics())

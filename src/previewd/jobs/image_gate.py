@@ -37,6 +37,8 @@ def hold(store: Store, preview: Preview, resolution: ImageResolution) -> Preview
         return replace(preview, state=PreviewState.FAILED, synced_generation=preview.generation,
                        deployed_sha=preview.deployed_sha,
                        extra={**preview.extra, WAIT_KEY: resolution.wait})
+    if preview.state == PreviewState.WAITING_FOR_IMAGE and preview.extra.get(WAIT_KEY) == resolution.wait:
+        return None  # nothing new (a check not due yet): no write on every worker pass
     with store.transaction() as conn:
         current = store.get_preview(preview.repo, preview.number, conn)
         if current is None or current.generation != preview.generation:

@@ -15,13 +15,14 @@ from previewd.adapters.scm.github import GitHubScm
 from previewd.core.events import pull_request_from_api
 from previewd.core.models import PreviewState, PullRequest
 from previewd.core.teardown import plan_teardowns
-from previewd.errors import PreviewdError
+from previewd.errors import PreviewdError, TransientError
 from previewd.jobs.context import Changed, JobContext
 from previewd.jobs.pull_requests import apply_snapshot
 
 log = logging.getLogger("previewd.resync")
 
 _GONE = (PreviewState.NONE, PreviewState.TORN_DOWN)
+MAX_FAILURE_STREAK = 3  # consecutive failed repositories before the rest of this resync is skipped
 
 
 @dataclass
@@ -54,13 +55,19 @@ def resync(ctx: JobContext, scm: GitHubScm, status: ResyncStatus, now: float) ->
     failed: list[str] = []
     closed: dict[tuple[str, int], PullRequest] = {}
     live = [p for p in ctx.store.list_previews() if p.state not in _GONE or p.allowed]
+    streak = 0
     for repo in ctx.config.repositories:
+        if streak >= MAX_FAILURE_STREAK:  # GitHub is down or limiting us: do not wait on every repository
+            failed.append(repo.name)
+            continue
         try:
             pulls, fresh = scm.list_open_pulls(repo.name)
         except PreviewdError as err:
             log.warning("resync %s: listing open PRs failed, nothing torn down: %s", repo.name, err.diagnostics())
             failed.append(repo.name)
+            streak = MAX_FAILURE_STREAK if isinstance(err, TransientError) and err.retry_after else streak + 1
             continue
+        streak = 0
         seen: set[int] = set()
         for body in pulls:
             pr = pull_request_from_api({**body, "base": {**body.get("base", {}),

@@ -6,7 +6,9 @@ the registry work later, so a slow or broken registry never delays the GitOps co
 Only tags that the repository's tag template produces for that PR number are candidates.
 Registries delete manifests by digest, which removes *every* tag on that digest, so a
 candidate whose digest is also carried by any other tag (``main``, another PR) is kept and
-reported instead. GHCR needs the GitHub Packages API and is skipped (reported) for now.
+reported instead. GHCR has no registry delete; it goes through the GitHub Packages API
+(``ctx.adapters["ghcr"]``, a ``ContainerPackages``) with the same rule per package version.
+Without that adapter GHCR images are skipped and reported.
 """
 
 from __future__ import annotations
@@ -27,13 +29,29 @@ log = logging.getLogger("previewd.tag_cleanup")
 
 KEY = "tag_cleanup"
 MAX_ATTEMPTS = 8
-UNSUPPORTED_HOSTS = frozenset({"ghcr.io"})  # GitHub Packages API: not implemented yet
+GHCR = "ghcr.io"
 
 
 class TagRegistry(Protocol):
     def head_manifest(self, host: str, repository: str, reference: str) -> ManifestInfo | None: ...
     def list_tags(self, host: str, repository: str) -> list[str]: ...
     def delete_manifest(self, host: str, repository: str, digest: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class PackageVersion:
+    """One GHCR package version (a manifest) with the tags GitHub lists for it."""
+
+    id: int
+    digest: str
+    tags: tuple[str, ...]
+
+
+class ContainerPackages(Protocol):
+    """The GitHub Packages API for container packages (GHCR), owner being a user or an org."""
+
+    def list_container_versions(self, owner: str, package: str) -> list[PackageVersion]: ...
+    def delete_container_version(self, owner: str, package: str, version_id: int) -> None: ...
 
 
 @dataclass
@@ -49,13 +67,35 @@ def request(repo: RepositoryConfig, preview: Preview, state: PreviewState) -> di
     return {**preview.extra, KEY: {"pending": True, "attempts": 0}}
 
 
-def clean_pr_tags(registry: TagRegistry, repo: RepositoryConfig, number: int) -> Outcome:
+def clean_ghcr_tags(packages: ContainerPackages, image: str, template: str, number: int,
+                    outcome: Outcome) -> None:
+    """Delete the GHCR versions whose every tag is one of the PR's; keep and report shared ones."""
+    where = locate(image)
+    owner, _, package = where.repository.partition("/")
+    pattern = tag_pattern(template, number)
+    for version in packages.list_container_versions(owner, package):
+        mine = sorted(t for t in version.tags if pattern.match(t))
+        others = sorted(t for t in version.tags if not pattern.match(t))
+        if not mine:
+            continue
+        if others:
+            outcome.kept += [f"{where}:{t} (same digest as tag {others[0]})" for t in mine]
+            continue
+        packages.delete_container_version(owner, package, version.id)
+        outcome.deleted += [f"{where}:{t}" for t in mine]
+
+
+def clean_pr_tags(registry: TagRegistry, repo: RepositoryConfig, number: int,
+                  packages: ContainerPackages | None = None) -> Outcome:
     """Delete the PR's tags of every configured image; raises on registry errors."""
     outcome = Outcome()
     for image in repo.images:
         where = locate(image.source)
-        if where.host in UNSUPPORTED_HOSTS:
-            outcome.kept.append(f"{where}: {where.host} cleanup is not supported yet")
+        if where.host == GHCR:
+            if packages is None:
+                outcome.kept.append(f"{where}: GHCR cleanup needs the GitHub Packages API adapter")
+            else:
+                clean_ghcr_tags(packages, image.source, image.tag, number, outcome)
             continue
         pattern = tag_pattern(image.tag, number)
         tags = registry.list_tags(where.host, where.repository)
@@ -104,7 +144,7 @@ def run(ctx: JobContext, clock: Any = time.time) -> None:
             continue
         attempts = int(job.get("attempts", 0)) + 1
         try:
-            outcome = clean_pr_tags(registry, repo, preview.number)
+            outcome = clean_pr_tags(registry, repo, preview.number, ctx.adapters.get("ghcr"))
         except PreviewdError as err:
             give_up = isinstance(err, PermanentError) or attempts >= MAX_ATTEMPTS
             retry_after = err.retry_after if isinstance(err, TransientError) else None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,8 @@ from previewd.releases.scan import EnvEntry, Scanner, ScanResult
 from previewd.settings import ReleasesConfig
 
 log = logging.getLogger("previewd.releases")
+
+MAX_BACKOFF = 60.0  # seconds between drain attempts while git or the registry is failing
 
 
 class RegistryReader(Protocol):
@@ -81,13 +84,17 @@ def commit_message(entry: EnvEntry, repository: str, tag: str | None, digest: st
 class ReleaseController:
     def __init__(self, config: ReleasesConfig, workspace: GitWorkspace, registry: RegistryReader,
                  store: ReleaseStore, metrics: CollectorRegistry | None = None,
-                 clock: Callable[[], str] = now) -> None:
+                 clock: Callable[[], str] = now,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.config = config
         self.workspace = workspace
         self.registry = registry
         self.store = store
         self.metrics = ReleaseMetrics(metrics)
         self._clock = clock
+        self._monotonic = monotonic
+        self._backoff = 0.0
+        self._retry_at = 0.0
         self._lock = threading.RLock()
         self._scanner = Scanner(workspace.workdir, config.gitops.path, config.environments)
         self._scan: ScanResult | None = None
@@ -152,32 +159,52 @@ class ReleaseController:
         self.store.enqueue(conn, push.registry, push.repository, push.tag, push.digest)
 
     def drain(self) -> list[Outcome]:
-        """Handle queued pushes in arrival order; a transient failure stops and retries later."""
+        """Handle queued pushes in arrival order. A transient failure (git or registry down)
+        stops the drain and backs off; the push stays queued for a bounded number of tries,
+        and the tag poll catches up with anything dropped meanwhile."""
         outcomes: list[Outcome] = []
+        if self._monotonic() < self._retry_at:
+            return outcomes
         queued = self.store.queued()
         if not queued:
             return outcomes
         with self._lock:
+            handled: set[tuple[str, str, str | None]] = set()
             for push in queued:
+                key = (push.registry, push.repository, push.tag)
                 try:
-                    outcomes.append(self._handle_queued(push))
+                    if not handled:
+                        self.refresh()  # once per batch: our own commits keep the tree current
+                    if key not in handled:  # a duplicate in one batch resolves the same way
+                        outcomes.append(self.handle_push(*key, refresh=False))
+                    handled.add(key)
                 except TransientError as err:
-                    dropped = self.store.failed(push, err.diagnostics())
-                    log.warning("release push %s/%s:%s failed%s: %s", push.registry,
-                                push.repository, push.tag, " (dropped)" if dropped else "",
-                                err.diagnostics())
+                    self._back_off(push, err.diagnostics(), err.retry_after)
                     break
                 except PermanentError as err:
                     log.warning("release push %s/%s:%s refused: %s", push.registry,
                                 push.repository, push.tag, err.diagnostics())
+                except Exception as err:  # outermost boundary of a push: keep it, retry bounded
+                    log.exception("release push %s/%s:%s failed", push.registry, push.repository,
+                                  push.tag)
+                    self._back_off(push, repr(err), None)
+                    break
                 self.store.done(push.id)
+            else:
+                self._backoff = 0.0
         return outcomes
 
-    def _handle_queued(self, push: QueuedPush) -> Outcome:
-        return self.handle_push(push.registry, push.repository, push.tag)
+    def _back_off(self, push: QueuedPush, error: str, retry_after: float | None) -> None:
+        dropped = self.store.failed(push, error)
+        self._backoff = min(max(self._backoff * 2, 1.0), MAX_BACKOFF)
+        self._retry_at = self._monotonic() + max(self._backoff, retry_after or 0.0)
+        log.warning("release push %s/%s:%s failed%s, next try in %.0fs: %s", push.registry,
+                    push.repository, push.tag, " (dropped)" if dropped else "",
+                    self._retry_at - self._monotonic(), error)
 
-    def handle_push(self, registry: str, repository: str, tag: str | None) -> Outcome:
-        """One push: match, re-resolve, decide, write."""
+    def handle_push(self, registry: str, repository: str, tag: str | None,
+                    refresh: bool = True) -> Outcome:
+        """One push: match, re-resolve, decide, write (``refresh``: fetch the state repo first)."""
         if tag is None:
             return self._count(Outcome("skipped", "untagged push (index children, digest-only)"))
         try:
@@ -185,7 +212,8 @@ class ReleaseController:
         except RepositoryError as err:
             return self._count(Outcome("skipped", str(err)))
         with self._lock:
-            match = self.refresh().index.match(repo)
+            scan = self.refresh() if refresh or self._scan is None else self._scan
+            match = scan.index.match(repo)
             if not match.claims:
                 log.info("push of %s:%s: no app-env claims %s", repo, tag, repo)
                 return self._count(Outcome("unclaimed", f"no app-env claims {repo}"))

@@ -17,6 +17,7 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
+from previewd.errors import PermanentError
 from previewd.releases.contract import API_VERSION, AppEnvironment
 
 RELEASE_KEYS = (
@@ -28,7 +29,7 @@ RELEASE_KEYS = (
 )
 
 
-class EditError(ValueError):
+class EditError(PermanentError):
     """``release.yaml`` is not a mapping we can edit (the file is left alone)."""
 
 

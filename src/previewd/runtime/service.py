@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import UTC, datetime, timedelta
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from previewd.adapters.git import GitCredentials, GitIdentity, GitWorkspace, init_bare
@@ -13,8 +13,8 @@ from previewd.adapters.store.sql import Store
 from previewd.core.models import PreviewState
 from previewd.errors import ConfigError
 from previewd.jobs.context import JobContext
-from previewd.runtime.metrics import Metrics
 from previewd.runtime.github_wiring import GithubRuntime, wire_github
+from previewd.runtime.metrics import Metrics
 from previewd.runtime.registry_wiring import wire_registry
 from previewd.runtime.release_wiring import wire_releases
 from previewd.runtime.worker import Periodic, Worker

@@ -35,6 +35,8 @@ from previewd.settings import GithubConfig
 log = logging.getLogger("previewd.github")
 
 MAX_TARBALL_BYTES = 200 * 1024 * 1024
+MAX_TREE_BYTES = 1024 * 1024 * 1024  # unpacked: a bound against decompression bombs
+MAX_TREE_FILES = 200_000
 _ETAG_CACHE_SIZE = 20_000
 
 
@@ -78,7 +80,7 @@ class GitHubScm:
         *,
         wall: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
-        timeout: float = 15.0,
+        timeout: float = 10.0,
         max_attempts: int = 3,
         max_inline_wait: float = 2.0,
     ) -> None:
@@ -101,10 +103,11 @@ class GitHubScm:
         self._fixed_installation: int | None = None
         if auth.token is not None:
             self._clients[None] = self._github(TokenAuthStrategy(auth.token.get_secret_value()))
-        else:
-            assert auth.app_id is not None  # guaranteed by GithubAuthConfig validation
+        elif auth.app_id is not None:
             self._app = AppAuthStrategy(auth.app_id, auth.private_key())
             self._fixed_installation = auth.installation_id
+        else:
+            raise PermanentError("github.auth needs a token or an app_id")
 
     def _github(self, strategy: Any) -> GitHub[Any]:
         # http_cache off: we keep ETags ourselves; auto_retry off: we honour Retry-After ourselves.
@@ -192,13 +195,15 @@ class GitHubScm:
             except RequestFailed as err:
                 status = err.response.status_code
                 self._track(err.response.headers)
+                if status in (403, 429) and _is_secondary_limit(err.response):
+                    # A secondary limit without Retry-After: GitHub asks for at least a minute.
+                    self._back_off(60.0 * attempt, "secondary")
                 if status >= 500 and attempt < self._max_attempts:
                     self._sleep(0.5 * 2 ** (attempt - 1))
                     continue
                 raise _failure(method, url, status, err.response) from None
             except RequestTimeout:
-                if attempt < self._max_attempts:
-                    continue
+                # Not retried inline: a slow GitHub must not hold the worker; the job retries later.
                 raise TransientError(f"GitHub {method} {_path(url)} timed out") from None
             except GitHubException as err:
                 raise TransientError(f"GitHub {method} {_path(url)} failed: {type(err).__name__}") from None
@@ -342,13 +347,23 @@ class GitHubScm:
             raise TransientError(f"tarball download of {repo}@{sha[:12]} failed: {type(err).__name__}") from None
         try:
             with tarfile.open(archive) as tar:
-                tar.extractall(dest / "tree", filter="data")
+                members = tar.getmembers()
+                if len(members) > MAX_TREE_FILES or sum(m.size for m in members) > MAX_TREE_BYTES:
+                    raise PermanentError(f"tarball of {repo}@{sha[:12]} unpacks larger than previewd accepts")
+                tar.extractall(dest / "tree", members=members, filter="data")
         except (tarfile.TarError, OSError, EOFError) as err:
             raise TransientError(f"tarball of {repo}@{sha[:12]} is unreadable: {err}") from None
         roots = [p for p in (dest / "tree").iterdir() if p.is_dir()]
         if len(roots) != 1:
             raise TransientError(f"tarball of {repo}@{sha[:12]}: expected one top directory")
         return roots[0]
+
+
+def _is_secondary_limit(response: Any) -> bool:
+    try:
+        return "secondary rate limit" in str(response.json().get("message", "")).lower()
+    except Exception:  # an unparsable body is not a rate-limit answer
+        return False
 
 
 def _accept_json(request: httpx.Request) -> None:

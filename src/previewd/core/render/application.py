@@ -28,6 +28,7 @@ def application(
     head_sha: str,
     baseline_path: str,
     images: dict[str, str],
+    redeploy: int = 0,
 ) -> Manifest:
     bundle: dict[str, Any] = {
         "repoURL": repo.deploy.repo_url,
@@ -37,6 +38,9 @@ def application(
     if images:
         # Kustomize image override: the bundle's image name, pinned to the registry digest.
         bundle["kustomize"] = {"images": [f"{n}={ref}" for n, ref in sorted(images.items())]}
+    if redeploy:
+        # Lands on every resource and pod template, so Argo CD rolls the workloads at the same commit.
+        bundle.setdefault("kustomize", {})["commonAnnotations"] = {"previewd.io/redeploy": str(int(redeploy))}
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Application",

@@ -61,7 +61,7 @@ def notifications_configmap(config: Config) -> Manifest:
             {"webhook": {SERVICE: {"method": "POST", "body": _body(event)}}}, sort_keys=False, width=1000)
         rule: dict[str, object] = {"description": f"previewd: {event}", "send": [template], "when": condition}
         if trigger == "on-deployed":
-            rule["oncePer"] = f"app.metadata.annotations['{HEAD_SHA}']"  # once per deployed commit
+            rule["oncePer"] = "app.status.operationState.startedAt"  # once per sync (redeploys too)
         data[f"trigger.{trigger}"] = yaml.safe_dump([rule], sort_keys=False, width=1000)
     return {
         "apiVersion": "v1",

@@ -27,6 +27,7 @@ class PreviewInput:
     head_sha: str
     created_at: str = ""
     images: dict[str, str] = field(default_factory=dict)  # image name -> name@sha256:...
+    redeploy: int = 0  # bumped by ``/preview redeploy``: restarts the workloads at the same commit
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ def render_preview(config: Config, repo: RepositoryConfig, data: PreviewInput) -
                 data.head_sha,
                 f"{names.directory}/{BASELINE_DIR}",
                 data.images,
+                data.redeploy,
             )
         ]
     )
