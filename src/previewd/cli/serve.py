@@ -22,6 +22,7 @@ from previewd.settings import STATE_DIR, ServerConfig, embedded_defaults, load_c
 def command(config_path: Path | None, listen: str | None, log_level: str) -> None:
     """Serve webhooks and keep the GitOps repo converged (embedded defaults without --config)."""
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per outbound request is noise
     if config_path is None:
         config = embedded_defaults()
         click.echo(f"previewd: no --config given; running on embedded defaults under {STATE_DIR}/")
