@@ -166,3 +166,13 @@ def test_app_installation_is_looked_up_once_and_its_token_cached(fake: FakeGitHu
     assert fake.count("GET", "/installation") == 1
     assert fake.count("POST", "/access_tokens") == 1
     assert fake.count("GET", "/pulls/1") == 3
+
+
+def test_pagination_link_to_another_host_is_not_followed(fake: FakeGitHub) -> None:
+    for number in range(1, 151):
+        fake.add_pull(REPO, number, f"{number:040x}")
+    scm = scm_for(fake)
+    fake.url = "http://127.0.0.2:9"  # the fake now writes Link headers to another origin
+    with pytest.raises(TransientError, match="another host"):
+        scm.list_open_pulls(REPO)
+    assert fake.count("GET", "/pulls") == 1

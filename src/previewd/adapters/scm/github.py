@@ -37,6 +37,7 @@ log = logging.getLogger("previewd.github")
 MAX_TARBALL_BYTES = 200 * 1024 * 1024
 MAX_TREE_BYTES = 1024 * 1024 * 1024  # unpacked: a bound against decompression bombs
 MAX_TREE_FILES = 200_000
+MAX_PAGES = 100  # 10,000 items of 100: far beyond any list previewd reads
 _ETAG_CACHE_SIZE = 20_000
 
 
@@ -69,6 +70,7 @@ class Reply:
     status: int
     data: Any
     not_modified: bool = False
+    next_url: str | None = None  # ``Link: <...>; rel="next"``
 
 
 class GitHubScm:
@@ -92,7 +94,7 @@ class GitHubScm:
         self.not_modified = 0  # of which answered 304 (free)
         self._wall, self._sleep = wall, sleep
         self._timeout, self._max_attempts, self._max_inline_wait = timeout, max_attempts, max_inline_wait
-        self._etags: OrderedDict[str, tuple[str, Any]] = OrderedDict()
+        self._etags: OrderedDict[str, tuple[str, Any, str | None]] = OrderedDict()  # url -> etag, body, next
         self._lock = threading.RLock()
         self._transport = httpx.HTTPTransport(retries=0)
         auth = config.auth
@@ -212,18 +214,18 @@ class GitHubScm:
                 self.not_modified += 1
                 with self._lock:
                     self._etags.move_to_end(key)
-                return Reply(304, cached[1], not_modified=True)
+                return Reply(304, cached[1], not_modified=True, next_url=cached[2])
             data = resp.json() if resp.content and "json" in resp.headers.get("content-type", "") else None
             if resp.status_code in (301, 302, 307):
                 data = {"location": resp.headers.get("location")}
-            etag = resp.headers.get("etag")
+            etag, next_url = resp.headers.get("etag"), resp.raw_response.links.get("next", {}).get("url")
             if conditional and etag and resp.status_code == 200:
                 with self._lock:
-                    self._etags[key] = (etag, data)
+                    self._etags[key] = (etag, data, next_url)
                     self._etags.move_to_end(key)
                     while len(self._etags) > _ETAG_CACHE_SIZE:
                         self._etags.popitem(last=False)
-            return Reply(resp.status_code, data)
+            return Reply(resp.status_code, data, next_url=next_url)
         raise TransientError(f"GitHub {method} {_path(url)}: gave up after {self._max_attempts} attempts")
 
     def _get_all(self, repo: str, url: str, params: dict[str, Any]) -> tuple[list[Any], bool]:
@@ -231,17 +233,27 @@ class GitHubScm:
         gh = self._client(repo)
         items: list[Any] = []
         changed = False
-        page = 1
-        while True:
-            reply = self._send(gh, "GET", url, params={**params, "per_page": 100, "page": page},
-                               conditional=True)
+        page: str | None = url
+        query: dict[str, Any] | None = {**params, "per_page": 100}
+        for _ in range(MAX_PAGES):
+            if page is None:
+                return items, changed
+            reply = self._send(gh, "GET", page, params=query, conditional=True)
             if not isinstance(reply.data, list):
                 raise TransientError(f"GitHub GET {_path(url)}: expected a list")
+            if reply.next_url and len(reply.data) >= 100:
+                self._check_link(reply.next_url)
             changed = changed or not reply.not_modified
             items += reply.data
-            if len(reply.data) < 100:
-                return items, changed
-            page += 1
+            # A short page is the last one, whatever its Link says; the next link has its own query.
+            page, query = (reply.next_url if len(reply.data) >= 100 else None), None
+        raise TransientError(f"GitHub GET {_path(url)}: more than {MAX_PAGES} pages")
+
+    def _check_link(self, target: str) -> None:
+        """A ``rel="next"`` URL is followed only on the API origin (it gets our credentials)."""
+        api, link = httpx.URL(self.api_url), httpx.URL(target)
+        if (link.scheme, link.host, link.port) != (api.scheme, api.host, api.port):
+            raise TransientError("GitHub sent a pagination link to another host; not followed")
 
     # -- reads --------------------------------------------------------------------------
 
