@@ -187,8 +187,8 @@ def main() -> None:
 
 
 def _rendered_files(config: object) -> dict[str, bytes]:
+    from previewd.config import Config
     from previewd.core.render.preview import PreviewInput, render_preview
-    from previewd.settings import Config
 
     assert isinstance(config, Config)
     repo = config.repositories[0]

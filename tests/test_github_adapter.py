@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from previewd.adapters.scm.github import GitHubScm, NotFound, RateLimited
+from previewd.config import GithubConfig
 from previewd.errors import PermanentError, TransientError
-from previewd.settings import GithubConfig
 from tests.fakes import FakeClock, FakeGitHub
 from tests.support import REPO
 

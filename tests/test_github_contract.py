@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from previewd.adapters.scm.github import GitHubScm
-from previewd.settings import GithubConfig
+from previewd.config import GithubConfig
 from tests.support import ROOT, free_port
 
 NODE = ROOT / ".tools" / "node"

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from previewd.config import Config
 from previewd.core.chatops import Command, may_run, parse_command, refusal
 from previewd.core.feedback import FeedbackFacts, desired, marker
 from previewd.core.models import Preview, PreviewState, PullRequest
@@ -20,7 +21,7 @@ from previewd.core.render.bootstrap import bootstrap_files
 from previewd.core.render.preview import PreviewInput, render_preview
 from previewd.core.teardown import plan_teardowns
 from previewd.errors import ConfigError
-from previewd.settings import Config, parse_config
+from previewd.settings import parse_config
 from tests import schemas
 from tests.support import base_config
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from previewd.adapters.registry import RegistryClient
+from previewd.config import RegistryConfig
 from previewd.errors import PermanentError, TransientError
-from previewd.settings import RegistryConfig
 from tests.fakes import FakeRegistryTransport, FakeTokenServer
 from tests.registry_support import (
     HTPASSWD_PASSWORD,

@@ -12,6 +12,7 @@ import pytest
 from previewd.adapters.image_resolver import RegistryImageResolver
 from previewd.adapters.registry import ManifestInfo
 from previewd.adapters.store.sql import Store
+from previewd.config import Config
 from previewd.core.events import parse_pull_request_event
 from previewd.core.models import Preview, PreviewState
 from previewd.errors import TransientError
@@ -20,7 +21,7 @@ from previewd.jobs.converge import converge
 from previewd.jobs.intake import HANDLERS
 from previewd.jobs.pull_requests import apply_snapshot
 from previewd.runtime.service import workspace_for
-from previewd.settings import Config, parse_config
+from previewd.settings import parse_config
 from tests.fakes import FakeClock, FakeManifestReader
 from tests.support import base_config, pr_payload, remote_files, remote_log
 
@@ -198,7 +199,8 @@ def test_previews_without_images_are_not_gated(tmp_path: Path, bare: Path) -> No
 
 
 def test_ghcr_cleanup_goes_through_the_packages_api(tmp_path: Path, bare: Path) -> None:
-    from previewd.jobs.tag_cleanup import PackageVersion, clean_pr_tags
+    from previewd.core.ports import PackageVersion
+    from previewd.jobs.tag_cleanup import clean_pr_tags
     from tests.fakes import FakeContainerPackages
 
     config = make_config(tmp_path, bare, images=[{"name": "ghcr.io/acme/shop"}], cleanup_tags=True)

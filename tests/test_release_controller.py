@@ -17,12 +17,12 @@ from previewd.adapters.git import GitWorkspace
 from previewd.adapters.registry import RegistryClient
 from previewd.adapters.store.releases import ReleaseStore
 from previewd.adapters.store.sql import Store
+from previewd.config import RegistryConfig, ReleasesConfig
 from previewd.core.registry_events import ImagePushed
 from previewd.errors import PermanentError
 from previewd.releases.controller import MAX_BACKOFF, ReleaseController
 from previewd.releases.editing import RELEASE_KEYS
 from previewd.runtime.release_wiring import state_workspace
-from previewd.settings import RegistryConfig, ReleasesConfig
 from tests.registry_support import OciLayout, Registry, have_registry, skopeo_push
 from tests.release_support import (
     app_env,

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 import yaml
 
+from previewd.config import Config
 from previewd.core.render.bootstrap import bootstrap_files
 from previewd.core.render.preview import PreviewInput, render_preview
-from previewd.settings import Config, parse_config
+from previewd.settings import parse_config
 from tests import schemas
 from tests.support import base_config
 

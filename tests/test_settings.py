@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from previewd.config import parse_duration
 from previewd.errors import ConfigError
-from previewd.settings import load_config, parse_config, parse_duration
+from previewd.settings import load_config, parse_config
 
 EXAMPLE = """\
 server:

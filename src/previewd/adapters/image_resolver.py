@@ -14,11 +14,11 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from previewd.adapters.registry import ManifestInfo
+from previewd.config import RepositoryConfig
 from previewd.core.images import locate, pinned, render_tag
 from previewd.core.models import Preview
 from previewd.core.ports import Clock, ImageResolution
 from previewd.errors import PreviewdError, TransientError
-from previewd.settings import RepositoryConfig
 
 log = logging.getLogger("previewd.images")
 

@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from previewd.config import RegistryConfig
 from previewd.errors import PermanentError, TransientError
-from previewd.settings import RegistryConfig
 
 log = logging.getLogger("previewd.registry")
 

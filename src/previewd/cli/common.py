@@ -10,8 +10,9 @@ from typing import ParamSpec, TypeVar
 
 import click
 
+from previewd.config import Config
 from previewd.errors import PreviewdError
-from previewd.settings import Config, load_config
+from previewd.settings import load_config
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -12,6 +12,7 @@ import httpx
 import yaml
 
 from previewd.cli.common import config_option, load, reports_errors
+from previewd.config import ReleasesConfig
 from previewd.errors import PermanentError, TransientError
 from previewd.releases.contract import (
     APP_ENV_FILE,
@@ -22,7 +23,6 @@ from previewd.releases.contract import (
 )
 from previewd.releases.render import render_bytes
 from previewd.releases.scan import check, read_yaml
-from previewd.settings import ReleasesConfig
 
 DEFAULT_ENVIRONMENTS = ("dev", "staging", "prod")
 

@@ -9,9 +9,10 @@ import click
 import uvicorn
 
 from previewd.cli.common import config_option, reports_errors
+from previewd.config import ServerConfig
 from previewd.http.app import create_app
 from previewd.runtime.service import build_service
-from previewd.settings import STATE_DIR, ServerConfig, embedded_defaults, load_config
+from previewd.settings import STATE_DIR, embedded_defaults, load_config
 
 
 @click.command("serve")

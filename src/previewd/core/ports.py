@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from previewd.core.models import Preview
 
 if TYPE_CHECKING:
-    from previewd.settings import RepositoryConfig
+    from previewd.config import RepositoryConfig
 
 
 @dataclass(frozen=True)
@@ -43,3 +43,19 @@ class PreviewObserver(Protocol):
 
 
 Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class PackageVersion:
+    """One GHCR package version (a manifest) with the tags GitHub lists for it."""
+
+    id: int
+    digest: str
+    tags: tuple[str, ...]
+
+
+class ContainerPackages(Protocol):
+    """The GitHub Packages API for container packages (GHCR), owner being a user or an org."""
+
+    def list_container_versions(self, owner: str, package: str) -> list[PackageVersion]: ...
+    def delete_container_version(self, owner: str, package: str, version_id: int) -> None: ...

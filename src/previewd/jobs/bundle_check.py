@@ -15,11 +15,11 @@ from pathlib import Path
 
 from previewd.adapters.scm.github import GitHubScm, NotFound
 from previewd.adapters.store.github_state import GithubState
+from previewd.config import RepositoryConfig
 from previewd.core.models import Preview
 from previewd.core.ports import ImageResolution, ImageResolver
 from previewd.errors import PermanentError, TransientError
 from previewd.jobs.lint_bundle import lint_bundle
-from previewd.settings import RepositoryConfig
 
 log = logging.getLogger("previewd.bundle_check")
 

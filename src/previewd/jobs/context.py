@@ -7,9 +7,9 @@ from typing import Any
 
 from previewd.adapters.git import GitWorkspace
 from previewd.adapters.store.sql import Store
+from previewd.config import Config
 from previewd.core.models import Preview
 from previewd.core.ports import ImageResolver, NoImages, PreviewObserver
-from previewd.settings import Config
 
 # (before, after) of every preview a job changed; observers are told about each pair.
 Changed = list[tuple[Preview | None, Preview]]

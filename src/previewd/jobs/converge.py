@@ -7,13 +7,13 @@ from dataclasses import dataclass, field, replace
 
 from previewd.adapters.git import GitWorkspace
 from previewd.adapters.store.sql import Store
+from previewd.config import Config
 from previewd.core import naming
 from previewd.core.models import FileChange, Preview, PreviewState
 from previewd.core.planning import change_for, commit_message
 from previewd.core.ports import ImageResolver, NoImages
 from previewd.core.render.preview import PreviewInput, render_preview
 from previewd.jobs import image_gate, tag_cleanup
-from previewd.settings import Config
 
 log = logging.getLogger("previewd.converge")
 

@@ -16,10 +16,10 @@ from typing import Any
 
 from previewd.adapters.scm.github import GitHubScm
 from previewd.adapters.store.github_state import FeedbackRow, GithubState
+from previewd.config import Config
 from previewd.core import feedback as fb
 from previewd.core.models import Preview, PreviewState
 from previewd.errors import PermanentError, TransientError
-from previewd.settings import Config
 
 log = logging.getLogger("previewd.feedback")
 

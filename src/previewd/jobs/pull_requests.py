@@ -7,12 +7,12 @@ import logging
 from sqlalchemy.engine import Connection
 
 from previewd.adapters.store.sql import Store
+from previewd.config import Config, RepositoryConfig
 from previewd.core import naming
 from previewd.core.models import Preview, PullRequest
 from previewd.core.ordering import supersedes
 from previewd.core.planning import next_preview
 from previewd.core.policy import Trigger, decide
-from previewd.settings import Config, RepositoryConfig
 
 log = logging.getLogger("previewd.pull_requests")
 

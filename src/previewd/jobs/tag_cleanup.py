@@ -19,11 +19,12 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from previewd.adapters.registry import ManifestInfo
+from previewd.config import RepositoryConfig
 from previewd.core.images import locate, tag_pattern
 from previewd.core.models import Preview, PreviewState
+from previewd.core.ports import ContainerPackages
 from previewd.errors import PermanentError, PreviewdError, TransientError
 from previewd.jobs.context import JobContext
-from previewd.settings import RepositoryConfig
 
 log = logging.getLogger("previewd.tag_cleanup")
 
@@ -36,22 +37,6 @@ class TagRegistry(Protocol):
     def head_manifest(self, host: str, repository: str, reference: str) -> ManifestInfo | None: ...
     def list_tags(self, host: str, repository: str) -> list[str]: ...
     def delete_manifest(self, host: str, repository: str, digest: str) -> bool: ...
-
-
-@dataclass(frozen=True)
-class PackageVersion:
-    """One GHCR package version (a manifest) with the tags GitHub lists for it."""
-
-    id: int
-    digest: str
-    tags: tuple[str, ...]
-
-
-class ContainerPackages(Protocol):
-    """The GitHub Packages API for container packages (GHCR), owner being a user or an org."""
-
-    def list_container_versions(self, owner: str, package: str) -> list[PackageVersion]: ...
-    def delete_container_version(self, owner: str, package: str, version_id: int) -> None: ...
 
 
 @dataclass
@@ -93,7 +78,8 @@ def clean_pr_tags(registry: TagRegistry, repo: RepositoryConfig, number: int,
         where = locate(image.source)
         if where.host == GHCR:
             if packages is None:
-                outcome.kept.append(f"{where}: GHCR cleanup needs the GitHub Packages API adapter")
+                outcome.kept.append(f"{where}: GHCR cleanup needs the GitHub Packages API "
+                                    "(github.auth.token with read:packages, delete:packages)")
             else:
                 clean_ghcr_tags(packages, image.source, image.tag, number, outcome)
             continue

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 from previewd.adapters.git import GitWorkspace
 from previewd.adapters.registry import ManifestInfo
 from previewd.adapters.store.releases import Pending, QueuedPush, ReleaseStore, now
+from previewd.config import ReleasesConfig
 from previewd.core.registry_events import ImagePushed
 from previewd.errors import PermanentError, TransientError
 from previewd.releases import editing
@@ -32,7 +33,6 @@ from previewd.releases.contract import RELEASE_FILE
 from previewd.releases.matching import Repository, RepositoryError, normalise
 from previewd.releases.policy import Action, Current, Decision, decide, parse_version, tag_allowed
 from previewd.releases.scan import EnvEntry, Scanner, ScanResult
-from previewd.settings import ReleasesConfig
 
 log = logging.getLogger("previewd.releases")
 

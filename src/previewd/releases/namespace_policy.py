@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 
+from previewd.config import PlatformIdentities
 from previewd.core.render.yamlout import Manifest
 from previewd.releases.contract import PLATFORM_PREFIX
-from previewd.settings import PlatformIdentities
 
 POLICY = "previewd-platform-namespaces"
 LABELS = {"app.kubernetes.io/managed-by": "previewd"}

@@ -10,12 +10,12 @@ from typing import Any
 from previewd.adapters.scm import PROVIDERS
 from previewd.adapters.scm.github import GitHubScm
 from previewd.adapters.store.github_state import GithubState
+from previewd.config import Config
 from previewd.jobs import chatops, feedback, resync
 from previewd.jobs.bundle_check import BundleCheckResolver
 from previewd.jobs.context import Changed, JobContext
 from previewd.runtime.metrics import Metrics
 from previewd.runtime.worker import Periodic, Worker
-from previewd.settings import Config
 
 FEEDBACK_INTERVAL = 0.0  # every worker pass: the outbox is cheap to read when empty
 COMMANDS_INTERVAL = 0.0

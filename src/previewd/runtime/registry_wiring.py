@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from previewd.adapters.image_resolver import RegistryImageResolver
 from previewd.adapters.registry import RegistryClient
+from previewd.config import Config
 from previewd.jobs import tag_cleanup
 from previewd.runtime.worker import Periodic, Worker
-from previewd.settings import Config
 
 CLEANUP_INTERVAL = 3.0
 

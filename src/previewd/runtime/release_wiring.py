@@ -8,11 +8,11 @@ from pathlib import Path
 from previewd.adapters.git import GitCredentials, GitIdentity, GitWorkspace
 from previewd.adapters.registry import RegistryClient
 from previewd.adapters.store.releases import ReleaseStore
+from previewd.config import Config, ReleasesConfig
 from previewd.jobs import releases as release_jobs
 from previewd.releases.controller import ReleaseController
 from previewd.runtime.metrics import Metrics
 from previewd.runtime.worker import Periodic, Worker
-from previewd.settings import Config, ReleasesConfig
 
 # Drain on every worker pass: the worker wakes on each stored event, so a push is handled
 # right after its notification is accepted.

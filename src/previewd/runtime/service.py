@@ -10,6 +10,7 @@ from pathlib import Path
 
 from previewd.adapters.git import GitCredentials, GitIdentity, GitWorkspace, init_bare
 from previewd.adapters.store.sql import Store
+from previewd.config import Config
 from previewd.core.models import PreviewState
 from previewd.errors import ConfigError
 from previewd.jobs.context import JobContext
@@ -18,7 +19,6 @@ from previewd.runtime.metrics import Metrics
 from previewd.runtime.registry_wiring import wire_registry
 from previewd.runtime.release_wiring import wire_releases
 from previewd.runtime.worker import Periodic, Worker
-from previewd.settings import Config
 
 log = logging.getLogger("previewd.service")
 

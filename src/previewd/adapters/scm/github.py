@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 from githubkit import AppAuthStrategy, AppInstallationAuthStrategy, GitHub, TokenAuthStrategy
@@ -29,8 +30,10 @@ from githubkit.exception import (
     SecondaryRateLimitExceeded,
 )
 
+from previewd.config import GithubConfig
+from previewd.core.ports import PackageVersion
 from previewd.errors import PermanentError, TransientError
-from previewd.settings import GithubConfig
+from previewd.settings import read_private_key
 
 log = logging.getLogger("previewd.github")
 
@@ -101,12 +104,13 @@ class GitHubScm:
         self._app: AppAuthStrategy | None = None
         self._clients: dict[int | None, GitHub[Any]] = {}
         self._installations: dict[str, int] = {}
+        self._owner_kinds: dict[str, str] = {}  # owner (lower-case) -> "orgs" | "users"
         self._app_client: GitHub[Any] | None = None
         self._fixed_installation: int | None = None
         if auth.token is not None:
             self._clients[None] = self._github(TokenAuthStrategy(auth.token.get_secret_value()))
         elif auth.app_id is not None:
-            self._app = AppAuthStrategy(auth.app_id, auth.private_key())
+            self._app = AppAuthStrategy(auth.app_id, read_private_key(auth))
             self._fixed_installation = auth.installation_id
         else:
             raise PermanentError("github.auth needs a token or an app_id")
@@ -230,7 +234,9 @@ class GitHubScm:
 
     def _get_all(self, repo: str, url: str, params: dict[str, Any]) -> tuple[list[Any], bool]:
         """Every page (``Link: rel=next`` followed), each conditional; (items, anything changed)."""
-        gh = self._client(repo)
+        return self._get_pages(self._client(repo), url, params)
+
+    def _get_pages(self, gh: GitHub[Any], url: str, params: dict[str, Any]) -> tuple[list[Any], bool]:
         items: list[Any] = []
         changed = False
         page: str | None = url
@@ -328,6 +334,42 @@ class GitHubScm:
             body["target_url"] = target_url
         self._send(self._client(repo), "POST", f"repos/{repo}/statuses/{sha}", json=body)
 
+    # -- GitHub Packages (GHCR tag cleanup) ---------------------------------------------
+
+    def list_container_versions(self, owner: str, package: str) -> list[PackageVersion]:
+        """Every active version of the container package ``owner/package`` with its tags."""
+        gh = self._packages_client()
+        items, _ = self._get_pages(gh, f"{self._container_package(gh, owner, package)}/versions", {})
+        return [_package_version(item) for item in items]
+
+    def delete_container_version(self, owner: str, package: str, version_id: int) -> None:
+        """Delete one version (a manifest and every tag on it); one already gone is not an error."""
+        gh = self._packages_client()
+        url = f"{self._container_package(gh, owner, package)}/versions/{int(version_id)}"
+        try:
+            self._send(gh, "DELETE", url)
+        except NotFound:
+            log.info("GHCR %s/%s version %d was already deleted", owner, package, version_id)
+
+    def _packages_client(self) -> GitHub[Any]:
+        if self._app is not None:
+            # GitHub's Packages REST API refuses installation and fine-grained tokens.
+            raise PermanentError("the GitHub Packages API accepts only a personal access token (classic): "
+                                 "set github.auth.token with read:packages and delete:packages")
+        return self._clients[None]
+
+    def _container_package(self, gh: GitHub[Any], owner: str, package: str) -> str:
+        """``orgs/{org}/...`` or ``users/{user}/...``, decided once per owner by ``GET /users/{owner}``."""
+        login = _login(owner)
+        kind = self._owner_kinds.get(login.lower())
+        if kind is None:
+            data = self._send(gh, "GET", f"users/{login}").data
+            if not isinstance(data, dict) or "type" not in data:
+                raise TransientError("GitHub GET user: unexpected body")
+            kind = "orgs" if data["type"] == "Organization" else "users"
+            self._owner_kinds[login.lower()] = kind
+        return f"{kind}/{login}/packages/container/{_package_name(package)}"
+
     # -- bundle download -----------------------------------------------------------------
 
     def tarball_location(self, repo: str, sha: str) -> str:
@@ -400,6 +442,22 @@ def _failure(method: str, url: str, status: int, response: Any) -> Exception:
 
 def _path(url: str) -> str:
     return httpx.URL(url).path  # never the query (no credentials are put there, but be sure)
+
+
+def _package_name(package: str) -> str:
+    """A GHCR package name as one path segment: ``shop/api`` is sent as ``shop%2Fapi``."""
+    if not package or any(c.isspace() or c in "?#%" for c in package):
+        raise PermanentError(f"not a container package name: {package!r}")
+    return quote(package, safe="")
+
+
+def _package_version(item: Any) -> PackageVersion:
+    """A package version from the API: ``name`` is the manifest digest, tags under ``metadata``."""
+    try:
+        tags = ((item.get("metadata") or {}).get("container") or {}).get("tags") or []
+        return PackageVersion(int(item["id"]), str(item["name"]), tuple(str(t) for t in tags))
+    except (AttributeError, KeyError, TypeError, ValueError):
+        raise TransientError("GitHub package versions: unexpected item") from None
 
 
 def _login(login: str) -> str:

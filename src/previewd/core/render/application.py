@@ -8,8 +8,8 @@ from previewd.core.render.notifications import subscription_annotations
 from previewd.core.render.yamlout import Manifest
 
 if TYPE_CHECKING:
+    from previewd.config import Config, RepositoryConfig
     from previewd.core.render.preview import PreviewNames
-    from previewd.settings import Config, RepositoryConfig
 
 FINALIZER = "resources-finalizer.argocd.argoproj.io"
 SYNC_OPTIONS = ["FailOnSharedResource=true", "PruneLast=true", "PrunePropagationPolicy=foreground"]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from previewd.core.render.yamlout import Manifest
 
 if TYPE_CHECKING:
-    from previewd.settings import LimitRangeConfig, NetworkConfig
+    from previewd.config import LimitRangeConfig, NetworkConfig
 
 # Argo CD creates the Namespace before anything else in the Application.
 _FIRST_WAVE = {"argocd.argoproj.io/sync-wave": "-1"}

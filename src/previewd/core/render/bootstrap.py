@@ -12,7 +12,7 @@ from previewd.core.render.yamlout import Manifest, dump_all
 from previewd.releases.namespace_policy import platform_namespace_policy
 
 if TYPE_CHECKING:
-    from previewd.settings import Config
+    from previewd.config import Config
 
 ROOT_APP = "previewd-previews"
 GUARD = "previewd-preview-project"

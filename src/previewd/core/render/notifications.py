@@ -14,7 +14,7 @@ import yaml
 from previewd.core.render.yamlout import Manifest
 
 if TYPE_CHECKING:
-    from previewd.settings import Config
+    from previewd.config import Config
 
 SERVICE = "previewd"
 SECRET_KEY = "previewd-notifications-token"

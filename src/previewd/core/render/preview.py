@@ -12,7 +12,7 @@ from previewd.core.render.routes.common import RouteSpec
 from previewd.core.render.yamlout import dump_all
 
 if TYPE_CHECKING:
-    from previewd.settings import Config, RepositoryConfig
+    from previewd.config import Config, RepositoryConfig
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "previewd"}
 BASELINE_DIR = "baseline"

@@ -1,0 +1,54 @@
+"""Typed configuration models (pydantic, strict). Loading lives in ``previewd.settings``."""
+
+from previewd.config.base import DnsLabel, Duration, HttpUrl, RelativePath, Strict, parse_duration
+from previewd.config.previews import EgressRule, LimitRangeConfig, NetworkConfig, PreviewDefaults, QuotaConfig
+from previewd.config.releases import PlatformIdentities, ReleaseGitopsConfig, ReleasesConfig
+from previewd.config.repositories import (
+    DeployConfig,
+    GatewayRef,
+    ImageConfig,
+    RepositoryConfig,
+    RouteConfig,
+    TriggerConfig,
+)
+from previewd.config.root import Config
+from previewd.config.services import (
+    ArgoCDConfig,
+    GithubAuthConfig,
+    GithubConfig,
+    GitopsConfig,
+    RegistryConfig,
+    ServerConfig,
+    StoreConfig,
+)
+
+__all__ = [
+    "ArgoCDConfig",
+    "Config",
+    "DeployConfig",
+    "DnsLabel",
+    "Duration",
+    "EgressRule",
+    "GatewayRef",
+    "GithubAuthConfig",
+    "GithubConfig",
+    "GitopsConfig",
+    "HttpUrl",
+    "ImageConfig",
+    "LimitRangeConfig",
+    "NetworkConfig",
+    "PlatformIdentities",
+    "PreviewDefaults",
+    "QuotaConfig",
+    "RegistryConfig",
+    "RelativePath",
+    "ReleaseGitopsConfig",
+    "ReleasesConfig",
+    "RepositoryConfig",
+    "RouteConfig",
+    "ServerConfig",
+    "StoreConfig",
+    "Strict",
+    "TriggerConfig",
+    "parse_duration",
+]
