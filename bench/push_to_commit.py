@@ -38,15 +38,12 @@ from tests.support import (  # noqa: E402
     write_config,
 )
 
+from bench.common import pct, ref_value  # noqa: E402
+
 TARGET_NOTIFIED_P50_S = 1.0
 IMAGE_UPDATER_POLL_S = 120.0  # Argo CD Image Updater's default interval, for comparison
 TOKEN = "bench-token"
 DEADLINE_S = 60.0
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def committed_digest(bare: Path, number: int, digest: str) -> bool:
@@ -54,13 +51,6 @@ def committed_digest(bare: Path, number: int, digest: str) -> bool:
         ["git", "-C", str(bare), "show", f"main:previews/acme/shop/pr-{number}/application.yaml"],
         capture_output=True, text=True)
     return proc.returncode == 0 and digest in proc.stdout
-
-
-def ref(bare: Path) -> str:
-    try:
-        return (bare / "refs" / "heads" / "main").read_text()
-    except FileNotFoundError:
-        return ""
 
 
 def wait_until(predicate: Callable[[], bool], deadline: float, interval: float = 0.005) -> bool:
@@ -103,10 +93,10 @@ def run_mode(notified: bool, iterations: int, ci_delay: float) -> list[float]:
                 time.sleep(ci_delay * i / max(iterations - 1, 1))  # CI builds take a while
                 skopeo_push(layout, tag, f"{registry.host}/acme/shop")
                 pushed = time.monotonic()
-                before = ref(bare)
+                before = ref_value(bare)
 
                 def pinned(n: int = number, d: str = digest, old: str = before) -> bool:
-                    return ref(bare) != old and committed_digest(bare, n, d)
+                    return ref_value(bare) != old and committed_digest(bare, n, d)
 
                 if not wait_until(pinned, pushed + DEADLINE_S):
                     raise RuntimeError(f"PR {number}: no pinned commit within {DEADLINE_S}s")

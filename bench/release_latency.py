@@ -32,6 +32,7 @@ from tests.registry_support import OciLayout, Registry, skopeo_push  # noqa: E40
 from tests.release_support import app_env, commit_all, env_path, release_text  # noqa: E402
 from tests.support import Serve, base_config, free_port, git, make_bare, write_config  # noqa: E402
 
+from bench.common import pct, ref_value, wait_ref_change  # noqa: E402
 from previewd.releases.matching import normalise  # noqa: E402
 from previewd.releases.scan import Scanner  # noqa: E402
 
@@ -39,27 +40,6 @@ TARGET_P50_S = 1.0
 TARGET_MATCH_MS = 5.0
 HOOK_TOKEN = "bench-hook-token"
 DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
-def ref_value(bare: Path) -> str:
-    try:
-        return (bare / "refs" / "heads" / "main").read_text()
-    except FileNotFoundError:
-        return ""
-
-
-def wait_ref_change(bare: Path, old: str, timeout: float = 60.0) -> float:
-    deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline:
-        if ref_value(bare) != old:
-            return time.perf_counter()
-        time.sleep(0.0005)
-    raise TimeoutError("no release commit arrived")
 
 
 def build_state(tmp: Path, host: str, envs: int) -> Path:

@@ -29,7 +29,7 @@ from previewd.adapters.scm.github import GitHubScm  # noqa: E402
 from previewd.adapters.store.sql import Store  # noqa: E402
 from previewd.jobs.context import JobContext  # noqa: E402
 from previewd.jobs.resync import ResyncStatus, resync  # noqa: E402
-from previewd.runtime.service import workspace_for  # noqa: E402
+from previewd.runtime.workspaces import workspace_for  # noqa: E402
 from previewd.settings import parse_config  # noqa: E402
 
 TARGET_PER_HOUR = 0
@@ -66,7 +66,7 @@ def main() -> int:
                 fake.add_pull(repo, n, f"{r:020x}{n:020x}")
         config = parse_config(config_for(tmp, fake, repos), {})
         store = Store(config.store.url)
-        ctx = JobContext(config=config, store=store, workspace=workspace_for(config))
+        ctx = JobContext(config=config, store=store, workspace=workspace_for(config.gitops))
         scm, status = GitHubScm(config.github), ResyncStatus()
 
         started = time.perf_counter()

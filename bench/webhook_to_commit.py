@@ -38,32 +38,12 @@ from tests.support import (  # noqa: E402
     write_config,
 )
 
+from bench.common import pct, ref_value, wait_ref_change  # noqa: E402
+
 TARGET_RATIO = 1.5
 TARGET_BURST_S = 20.0
 TARGET_BURST_COMMITS = 100
 TARGET_RSS_MB = 200.0
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
-def ref_value(bare: Path) -> str:
-    ref = bare / "refs" / "heads" / "main"
-    try:
-        return ref.read_text()
-    except FileNotFoundError:
-        return ""
-
-
-def wait_ref_change(bare: Path, old: str, timeout: float = 30.0) -> float:
-    deadline = time.perf_counter() + timeout
-    while time.perf_counter() < deadline:
-        if ref_value(bare) != old:
-            return time.perf_counter()
-        time.sleep(0.0005)
-    raise TimeoutError("no commit arrived")
 
 
 def git(*args: str, cwd: Path) -> None:

@@ -193,7 +193,9 @@ class FakeGitHub:
     Serves the endpoints previewd uses with real-looking bodies (PR objects come from the real
     webhook fixtures), honours ``If-None-Match`` (a 304 is not counted against the rate limit,
     as on GitHub), paginates with ``Link`` headers, sends ``X-RateLimit-*`` headers and answers
-    permissions per user. Failures are injected with ``fail_next`` and ``outage``.
+    permissions per user and holds GHCR container package versions (``add_container_version``)
+    for users and organisations (``organizations``), each reachable only under its own owner kind.
+    Failures are injected with ``fail_next`` and ``outage``.
     """
 
     def __init__(self, token: str = "fake-token", rate_limit: int = 5000) -> None:
@@ -209,6 +211,8 @@ class FakeGitHub:
         self.fail_next: list[tuple[str, int, dict[str, str]]] = []  # (path substring, status, headers)
         self.unlisted: set[int] = set()  # PR numbers the list leaves out (a lagging, partial list)
         self.fail_message = "injected failure"  # the message of injected failures
+        self.organizations: set[str] = set()  # logins of organisations; anyone else is a user
+        self.packages: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (owner, package) -> versions
         self._ids = 1000
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -252,6 +256,25 @@ class FakeGitHub:
     def close_pull(self, repo: str, number: int, updated_at: str, merged: bool = False) -> None:
         self.update_pull(repo, number, state="closed", merged=merged, updated_at=updated_at,
                          closed_at=updated_at)
+
+    def add_container_version(self, owner: str, package: str, digest: str, tags: tuple[str, ...]) -> int:
+        """A GHCR package version as the Packages API lists it; returns its id."""
+        with self.lock:
+            version_id = self._next_id()
+            kind = "orgs" if owner in self.organizations else "users"
+            self.packages.setdefault((owner, package), []).insert(0, {
+                "id": version_id, "name": digest,
+                "url": f"{self.url}/{kind}/{owner}/packages/container/{package}/versions/{version_id}",
+                "package_html_url": f"https://github.com/{owner}/packages/container/package/{package}",
+                "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+                "metadata": {"package_type": "container", "container": {"tags": list(tags)}}})
+        return version_id
+
+    def container_tags(self, owner: str, package: str) -> dict[int, list[str]]:
+        """The versions left, by id, with their tags."""
+        with self.lock:
+            return {v["id"]: list(v["metadata"]["container"]["tags"])
+                    for v in self.packages.get((owner, package), [])}
 
     def set_permission(self, repo: str, login: str, permission: str) -> None:
         with self.lock:
@@ -352,6 +375,9 @@ class FakeGitHub:
             def do_PATCH(self) -> None:
                 self._handle("PATCH")
 
+            def do_DELETE(self) -> None:
+                self._handle("DELETE")
+
         return Handler
 
     def _route(self, method: str, path: str, query: dict[str, str], payload: Any,
@@ -404,6 +430,8 @@ class FakeGitHub:
         if parts[:1] == ["app"] and method == "POST" and parts[-1] == "access_tokens":
             expires = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
             return 201, {"token": self.token, "expires_at": expires, "permissions": {}}, {}
+        if parts[0] in ("users", "orgs"):
+            return self._owners(method, parts, query, path)
         if parts[0] != "repos" or len(parts) < 4:
             return 404, {"message": "Not Found"}, {}
         repo = self.repo(f"{parts[1]}/{parts[2]}")
@@ -456,6 +484,34 @@ class FakeGitHub:
         if rest[:1] == ["tarball"]:
             return 302, None, {"Location": f"{self.url}/_codeload/{parts[1]}/{parts[2]}/{rest[1]}"}
         return 404, {"message": "Not Found"}, {}
+
+    def _owners(self, method: str, parts: list[str], query: dict[str, str],
+                path: str) -> tuple[int, Any, dict[str, str]]:
+        """``/users/{login}`` and the container package versions under ``/orgs`` or ``/users``."""
+        from urllib.parse import unquote
+
+        not_found: tuple[int, Any, dict[str, str]] = (404, {"message": "Not Found"}, {})
+        if len(parts) < 2:
+            return not_found
+        login = parts[1]
+        is_org = login in self.organizations
+        if len(parts) == 2 and parts[0] == "users" and method == "GET":
+            return 200, {"login": login, "id": 1, "type": "Organization" if is_org else "User"}, {}
+        if parts[2:4] != ["packages", "container"] or len(parts) < 6 or parts[5] != "versions":
+            return not_found
+        if (parts[0] == "orgs") != is_org:
+            return not_found  # GitHub answers only under the owner's own kind
+        versions = self.packages.get((login, unquote(parts[4])))
+        if versions is None:
+            return (404, {"message": "Package not found."}, {})
+        if len(parts) == 6 and method == "GET":
+            return self._page(versions, query, path)
+        if len(parts) == 7 and method == "DELETE":
+            for version in versions:
+                if version["id"] == int(parts[6]):
+                    versions.remove(version)
+                    return 204, None, {}
+        return not_found
 
 
 class FakeContainerPackages:

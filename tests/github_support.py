@@ -12,23 +12,10 @@ from previewd.runtime.github_wiring import GithubRuntime
 from previewd.runtime.service import Service, build_service
 from previewd.settings import parse_config
 from tests.fakes import FakeGitHub
-from tests.support import REPO, base_config
+from tests.support import DEPLOYMENT_YAML, REPO, base_config
 
 ARGO_TOKEN = "argo-notifications-token"
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers:
-        - name: web
-          image: ghcr.io/acme/shop:1.2.3
-"""
+DEPLOYMENT = DEPLOYMENT_YAML.replace("IMAGE", "ghcr.io/acme/shop:1.2.3")
 KUSTOMIZATION = ("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
                  "resources:\n  - web.yaml\n")
 CLEAN_BUNDLE = {"deploy/preview/kustomization.yaml": KUSTOMIZATION, "deploy/preview/web.yaml": DEPLOYMENT}
@@ -53,6 +40,22 @@ def env(fake: FakeGitHub) -> dict[str, str]:
 
 def service_for(tmp: Path, bare: Path, fake: FakeGitHub, **github: Any) -> Service:
     return build_service(parse_config(github_config(tmp, bare, fake, **github), env(fake)))
+
+
+def ghcr_service(tmp: Path, bare: Path, fake: FakeGitHub, reader: Any) -> Service:
+    """A service for ``ghcr.io/acme/shop`` with ``cleanup_tags: true``; image gating and the
+    registry adapter read ``reader`` (a ``FakeManifestReader``), so nothing leaves loopback."""
+    from previewd.adapters.image_resolver import RegistryImageResolver
+    from previewd.jobs.bundle_check import BundleCheckResolver
+
+    data = github_config(tmp, bare, fake)
+    data["repositories"][0].update({"images": [{"name": "ghcr.io/acme/shop"}], "cleanup_tags": True})
+    service = build_service(parse_config(data, env(fake)))
+    resolver = service.ctx.images
+    assert isinstance(resolver, BundleCheckResolver)
+    resolver.inner = RegistryImageResolver(reader)
+    service.ctx.adapters["registry"] = reader
+    return service
 
 
 def runtime(service: Service) -> GithubRuntime:

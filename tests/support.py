@@ -29,6 +29,21 @@ SHARED = ROOT.parent / "shared"
 FIXTURES = SHARED / "fixtures" / "github-webhooks"
 CRDS = SHARED / "schemas" / "crds"
 SECRET = "test-webhook-secret"
+# A minimal bundle workload; tests replace IMAGE.
+DEPLOYMENT_YAML = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+        - name: web
+          image: IMAGE
+"""
 REPO = "acme/shop"
 
 

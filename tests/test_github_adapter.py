@@ -176,3 +176,53 @@ def test_pagination_link_to_another_host_is_not_followed(fake: FakeGitHub) -> No
     with pytest.raises(TransientError, match="another host"):
         scm.list_open_pulls(REPO)
     assert fake.count("GET", "/pulls") == 1
+
+
+def test_container_versions_of_a_user_package_are_listed_and_deleted(fake: FakeGitHub) -> None:
+    from previewd.core.ports import ContainerPackages, PackageVersion
+
+    ids = [fake.add_container_version("octo", "shop/api", f"sha256:{n:064x}", (f"pr-{n}-abc",))
+           for n in range(150)]  # two pages
+    untagged = fake.add_container_version("octo", "shop/api", "sha256:" + "f" * 64, ())
+    scm: ContainerPackages = scm_for(fake)
+    versions = scm.list_container_versions("octo", "shop/api")
+    assert len(versions) == 151 and fake.count("GET", "/versions") == 2
+    assert PackageVersion(ids[7], f"sha256:{7:064x}", ("pr-7-abc",)) in versions
+    assert PackageVersion(untagged, "sha256:" + "f" * 64, ()) in versions
+    scm.delete_container_version("octo", "shop/api", ids[7])
+    assert ids[7] not in fake.container_tags("octo", "shop/api")
+    assert fake.count("DELETE", "/users/octo/packages/container/shop%2Fapi/versions/") == 1
+    scm.list_container_versions("octo", "shop/api")
+    assert fake.count("GET", "/users/octo") - fake.count("GET", "/users/octo/") == 1  # kind cached
+
+
+def test_container_versions_of_an_org_package_use_the_org_endpoints(fake: FakeGitHub) -> None:
+    fake.organizations.add("acme")
+    kept = fake.add_container_version("acme", "shop", "sha256:" + "a" * 64, ("main",))
+    gone = fake.add_container_version("acme", "shop", "sha256:" + "b" * 64, ("pr-42-abc",))
+    scm = scm_for(fake)
+    assert [v.tags for v in scm.list_container_versions("acme", "shop")] == [("pr-42-abc",), ("main",)]
+    scm.delete_container_version("acme", "shop", gone)
+    scm.delete_container_version("acme", "shop", gone)  # already gone (a retried attempt): fine
+    assert fake.container_tags("acme", "shop") == {kept: ["main"]}
+    assert fake.count("DELETE", "/orgs/acme/packages/container/shop/versions/") == 2
+    assert fake.count(contains="/users/acme/packages") == 0
+    with pytest.raises(NotFound):
+        scm.list_container_versions("acme", "missing")
+
+
+def test_container_packages_refuse_app_auth_and_bad_names(fake: FakeGitHub, tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = tmp_path / "app.pem"
+    pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+    app = GitHubScm(GithubConfig.model_validate({"api_url": fake.url, "auth": {
+        "app_id": 1, "private_key_file": str(pem)}}))
+    with pytest.raises(PermanentError, match="personal access token"):
+        app.list_container_versions("acme", "shop")
+    with pytest.raises(PermanentError, match="not a container package name"):
+        scm_for(fake).list_container_versions("acme", "shop?x=1")
+    assert fake.requests == []

@@ -87,6 +87,9 @@ CALLS: dict[str, Callable[[GitHubScm], object]] = {
     "create_commit_status": lambda s: s.create_commit_status(
         REPO, SHA, "pending", "preview deploying", "https://argocd.example.com/applications/x", "previewd"),
     "tarball_location": lambda s: s.tarball_location(REPO, SHA),
+    # GET /users/{owner} (Prism's example is a User), then the /users/{owner}/packages/... request.
+    "list_container_versions": lambda s: s.list_container_versions("acme", "shop/api"),
+    "delete_container_version": lambda s: s.delete_container_version("acme", "shop/api", 245301),
 }
 # Not API requests of their own: download_tree = tarball_location + the codeload download.
 NOT_API = {"download_tree"}
@@ -131,4 +134,15 @@ def test_app_auth_installation_lookup_and_token_pass(prism: Prism, tmp_path: Pat
     log = prism.log.read_text(errors="replace")
     assert re.search(r"get /repos/acme/shop/installation", log)
     assert re.search(r"post /app/installations/\d+/access_tokens", log)
+    assert prism.violations() == []
+
+
+def test_container_package_requests_for_an_org_owner_pass(prism: Prism) -> None:
+    scm = scm_for(prism)
+    scm._owner_kinds["acme"] = "orgs"  # Prism's GET /users/{owner} always answers a User
+    scm.list_container_versions("acme", "shop/api")
+    scm.delete_container_version("acme", "shop", 245301)
+    log = prism.log.read_text(errors="replace")
+    assert re.search(r"get /orgs/acme/packages/container/shop%2Fapi/versions", log)
+    assert re.search(r"delete /orgs/acme/packages/container/shop/versions/245301", log)
     assert prism.violations() == []

@@ -294,3 +294,52 @@ def test_resync_stops_early_when_github_is_down(tmp_path: Path, bare: Path, fake
     assert fake.count("GET", "/pulls") == 3 * 3  # three repositories, three attempts each, then stop
     assert len(status.failed_repositories) == 6
     svc.store.close()
+
+
+def test_teardown_cleans_the_prs_ghcr_versions_through_the_packages_api(
+        tmp_path: Path, bare: Path, fake: FakeGitHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    from previewd.adapters.registry import ManifestInfo
+    from previewd.jobs import tag_cleanup
+    from tests.fakes import FakeManifestReader
+    from tests.github_support import ghcr_service
+
+    sha3 = "3" * 40
+    reader = FakeManifestReader()
+    reader.manifests[("ghcr.io", "acme/shop", f"pr-42-{SHA1}")] = ManifestInfo("sha256:" + "1" * 64, None)
+    fake.organizations.add("acme")
+    main = fake.add_container_version("acme", "shop", "sha256:" + "a" * 64, ("main",))
+    old = fake.add_container_version("acme", "shop", "sha256:" + "1" * 64, (f"pr-42-{SHA1}",))
+    shared = fake.add_container_version("acme", "shop", "sha256:" + "2" * 64, (f"pr-42-{SHA2}", "stable"))
+    other = fake.add_container_version("acme", "shop", "sha256:" + "7" * 64, (f"pr-7-{SHA1}",))
+    new = fake.add_container_version("acme", "shop", "sha256:" + "3" * 64, (f"pr-42-{sha3}",))
+    service = ghcr_service(tmp_path, bare, fake, reader)
+    slept: list[float] = []
+    monkeypatch.setattr(runtime(service).scm, "_sleep", slept.append)  # inline retries, no waiting
+    fake.add_pull(REPO, 42, SHA1)
+    fake.add_tarball(REPO, SHA1, CLEAN_BUNDLE)
+    settle(service)
+    app = remote_files(bare, PREFIX)[f"{PREFIX}/application.yaml"]
+    assert b"ghcr.io/acme/shop@sha256:" + b"1" * 64 in app
+
+    for _ in range(3):  # the first delete fails through all inline retries
+        fake.fail_next.append((f"/versions/{new}", 502, {}))
+    fake.close_pull(REPO, 42, updated_at="2026-01-02T00:00:00Z")
+    resync_now(service)
+    settle(service)
+    tag_cleanup.run(service.ctx)
+    assert remote_files(bare, PREFIX) == {} and preview_state(service) == PreviewState.TORN_DOWN
+    assert "**torn down**" in fake.comments(REPO, 42)[0]["body"]
+    job = service.store.get_preview(REPO, 42).extra["tag_cleanup"]  # type: ignore[union-attr]
+    assert job["pending"] is True and job["attempts"] == 1 and "HTTP 502" in job["error"]
+    assert slept == [0.5, 1.0] and len(fake.container_tags("acme", "shop")) == 5
+
+    tag_cleanup.run(service.ctx, clock=lambda: job["next_at"])  # the retry, once due
+    job = service.store.get_preview(REPO, 42).extra["tag_cleanup"]  # type: ignore[union-attr]
+    assert job["pending"] is False and job["attempts"] == 2 and "error" not in job
+    assert fake.container_tags("acme", "shop") == {
+        other: [f"pr-7-{SHA1}"], shared: [f"pr-42-{SHA2}", "stable"], main: ["main"]}
+    assert sorted(job["deleted"]) == [f"ghcr.io/acme/shop:pr-42-{SHA1}", f"ghcr.io/acme/shop:pr-42-{sha3}"]
+    assert job["kept"] == [f"ghcr.io/acme/shop:pr-42-{SHA2} (same digest as tag stable)"]
+    assert fake.count("DELETE", f"/versions/{old}") == 1
+    assert fake.count("GET", "/users/acme") == 1  # owner kind looked up once, then /orgs/ paths
+    assert fake.count(contains="/users/acme/packages") == 0

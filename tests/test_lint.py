@@ -9,21 +9,7 @@ from pathlib import Path
 import pytest
 
 from previewd.jobs.lint_bundle import lint_bundle
-
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers:
-        - name: web
-          image: IMAGE
-"""
+from tests.support import DEPLOYMENT_YAML as DEPLOYMENT
 
 
 def bundle(tmp_path: Path, files: dict[str, str], resources: list[str] | None = None) -> Path:

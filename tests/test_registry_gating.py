@@ -20,7 +20,7 @@ from previewd.jobs.context import JobContext
 from previewd.jobs.converge import converge
 from previewd.jobs.intake import HANDLERS
 from previewd.jobs.pull_requests import apply_snapshot
-from previewd.runtime.service import workspace_for
+from previewd.runtime.workspaces import workspace_for
 from previewd.settings import parse_config
 from tests.fakes import FakeClock, FakeManifestReader
 from tests.support import base_config, pr_payload, remote_files, remote_log
@@ -49,7 +49,7 @@ class Gate:
         self.slept: list[float] = []
         self.resolver = RegistryImageResolver(self.registry, clock=self.clock,
                                               sleep=self.slept.append)
-        self.ctx = JobContext(self.config, self.store, workspace_for(self.config), self.resolver)
+        self.ctx = JobContext(self.config, self.store, workspace_for(self.config.gitops), self.resolver)
         self.bare = bare
 
     def pr(self, sha: str, at: str, name: str = "pull_request.opened.1.json") -> None:

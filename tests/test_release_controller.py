@@ -22,7 +22,7 @@ from previewd.core.registry_events import ImagePushed
 from previewd.errors import PermanentError
 from previewd.releases.controller import MAX_BACKOFF, ReleaseController
 from previewd.releases.editing import RELEASE_KEYS
-from previewd.runtime.release_wiring import state_workspace
+from previewd.runtime.workspaces import workspace_for
 from tests.registry_support import OciLayout, Registry, have_registry, skopeo_push
 from tests.release_support import (
     app_env,
@@ -84,7 +84,7 @@ def make_controller(tmp: Path, bare: Path, registry: Registry, **config: Any) ->
         {"gitops": {"url": str(bare), "workdir": str(tmp / "state-work")}, **config})
     client = RegistryClient([RegistryConfig(host=registry.host, insecure=True)])
     store = ReleaseStore(Store(f"sqlite:///{tmp}/db/previewd.db"))
-    return ReleaseController(releases, state_workspace(releases), client, store, CollectorRegistry(),
+    return ReleaseController(releases, workspace_for(releases.gitops), client, store, CollectorRegistry(),
                              monotonic=ManualClock())
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 
 class PreviewdError(Exception):
     """Base class for every error previewd raises on purpose."""
@@ -34,3 +36,15 @@ class TransientError(PreviewdError):
     def __init__(self, message: str, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+def validation_problems(error: ValidationError, unknown: str = "unknown key") -> list[str]:
+    """One ``dotted.path: reason`` line per problem of a pydantic validation error."""
+    problems = []
+    for item in error.errors():
+        loc = ".".join(str(p) for p in item["loc"]) or "<root>"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = unknown
+        problems.append(f"{loc}: {message}")
+    return problems

@@ -17,7 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from previewd.config import Config, GithubAuthConfig, GitopsConfig, StoreConfig
-from previewd.errors import ConfigError
+from previewd.errors import ConfigError, validation_problems
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -50,18 +50,6 @@ def substitute_env(data: Any, env: Mapping[str, str], path: str = "") -> Any:
     return data
 
 
-def format_validation_error(error: ValidationError) -> list[str]:
-    """One line per problem: ``key.path: reason``."""
-    problems = []
-    for item in error.errors():
-        loc = ".".join(str(p) for p in item["loc"]) or "<root>"
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            message = "unknown key"
-        problems.append(f"{loc}: {message}")
-    return problems
-
-
 def parse_config(data: Any, env: Mapping[str, str], source: str = "config") -> Config:
     """Validate already-parsed YAML data into a Config."""
     if data is None:
@@ -75,7 +63,7 @@ def parse_config(data: Any, env: Mapping[str, str], source: str = "config") -> C
     try:
         return Config.model_validate(substituted)
     except ValidationError as err:
-        raise ConfigError(format_validation_error(err), source) from None
+        raise ConfigError(validation_problems(err), source) from None
 
 
 def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:

@@ -59,8 +59,8 @@ def _parts(template: str, full_name: str) -> tuple[str, str]:
     return before, after
 
 
-def check_namespace_template(template: str) -> None:
-    """Raise ValueError unless ``template`` always yields a safe, preview-prefixed name."""
+def _checked_fields(template: str) -> list[str]:
+    """The template's placeholders; ValueError for bad syntax or unknown names."""
     try:
         fields = _fields(template)
     except ValueError as err:
@@ -68,6 +68,12 @@ def check_namespace_template(template: str) -> None:
     unknown = set(fields) - _NAME_FIELDS
     if unknown:
         raise ValueError(f"unknown placeholder(s) {sorted(unknown)}; use {{number}}, {{repo}}, {{owner}}")
+    return fields
+
+
+def check_namespace_template(template: str) -> None:
+    """Raise ValueError unless ``template`` always yields a safe, preview-prefixed name."""
+    fields = _checked_fields(template)
     if fields.count("number") != 1:
         raise ValueError("must contain {number} exactly once")
     literal = "".join(t for t, _, _, _ in string.Formatter().parse(template))
@@ -144,22 +150,14 @@ def find_name_collision(template: str, repos: Sequence[str]) -> tuple[str, str] 
 
 def check_host_template(template: str) -> None:
     """Raise ValueError unless every DNS label of the host is valid for any PR number."""
-    try:
-        fields = _fields(template)
-    except ValueError as err:
-        raise ValueError(f"invalid template: {err}") from None
-    unknown = set(fields) - _NAME_FIELDS
-    if unknown:
-        raise ValueError(f"unknown placeholder(s) {sorted(unknown)}; use {{number}}, {{repo}}, {{owner}}")
+    _checked_fields(template)
     sample = template.format(number="9" * MAX_PR_DIGITS, repo="repo", owner="owner")
     labels = sample.split(".")
     if len(labels) < 2 or len(sample) > 253:
         raise ValueError("expected a fully qualified host name such as pr-{number}.preview.example.com")
     for label in labels:
-        if "{" not in label and not is_dns_label(label):
-            raise ValueError(f"host label {label!r} is not a valid DNS-1123 label of <= 63 characters")
         if not is_dns_label(label):
-            raise ValueError(f"host label {label!r} is not a valid DNS label")
+            raise ValueError(f"host label {label!r} is not a valid DNS-1123 label of <= 63 characters")
 
 
 def host_name(template: str, full_name: str, number: int) -> str:

@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from previewd.errors import validation_problems
 from previewd.releases.matching import Repository, RepositoryError, normalise
 
 API_VERSION = "idp.meshcloud.io/v1alpha1"
@@ -275,17 +276,6 @@ class ContractError(ValueError):
         super().__init__(f"{source}: " + "; ".join(problems))
 
 
-def _problems(error: ValidationError) -> list[str]:
-    out = []
-    for item in error.errors():
-        loc = ".".join(str(p) for p in item["loc"]) or "<root>"
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            message = "unknown field"
-        out.append(f"{loc}: {message}")
-    return out
-
-
 def parse_app_env(data: Any, source: str = APP_ENV_FILE,
                   environments: Sequence[str] | None = None) -> AppEnvironment:
     """Validate parsed YAML as an AppEnvironment; ContractError names every bad field."""
@@ -293,7 +283,7 @@ def parse_app_env(data: Any, source: str = APP_ENV_FILE,
     try:
         return AppEnvironment.model_validate(data, context=context)
     except ValidationError as err:
-        raise ContractError(source, _problems(err)) from None
+        raise ContractError(source, validation_problems(err, unknown="unknown field")) from None
 
 
 def parse_release(data: Any, source: str = RELEASE_FILE,
@@ -303,7 +293,7 @@ def parse_release(data: Any, source: str = RELEASE_FILE,
     try:
         return AppRelease.model_validate(data, context=context)
     except ValidationError as err:
-        raise ContractError(source, _problems(err)) from None
+        raise ContractError(source, validation_problems(err, unknown="unknown field")) from None
 
 
 def same_owner(env: AppEnvironment, release: AppRelease) -> list[str]:

@@ -3,6 +3,7 @@ bundle check. Without it previewd runs webhook-only, exactly as before."""
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +12,8 @@ from previewd.adapters.scm import PROVIDERS
 from previewd.adapters.scm.github import GitHubScm
 from previewd.adapters.store.github_state import GithubState
 from previewd.config import Config
-from previewd.jobs import chatops, feedback, resync
+from previewd.core.images import locate
+from previewd.jobs import chatops, feedback, resync, tag_cleanup
 from previewd.jobs.bundle_check import BundleCheckResolver
 from previewd.jobs.context import Changed, JobContext
 from previewd.runtime.metrics import Metrics
@@ -19,6 +21,8 @@ from previewd.runtime.worker import Periodic, Worker
 
 FEEDBACK_INTERVAL = 0.0  # every worker pass: the outbox is cheap to read when empty
 COMMANDS_INTERVAL = 0.0
+
+log = logging.getLogger("previewd.github")
 
 
 @dataclass
@@ -51,7 +55,10 @@ class GithubRuntime:
 
 
 def wire_github(config: Config, worker: Worker) -> GithubRuntime | None:
-    """Register the GitHub jobs; ``ctx.adapters["github"]`` is the runtime (None: not configured)."""
+    """Register the GitHub jobs; ``ctx.adapters["github"]`` is the runtime (None: not configured).
+
+    With a token, the adapter is also ``ctx.adapters["ghcr"]``: GHCR tag cleanup through the
+    GitHub Packages API, which does not accept GitHub App tokens."""
     if config.github.auth is None:
         return None
     ctx = worker.ctx
@@ -62,6 +69,12 @@ def wire_github(config: Config, worker: Worker) -> GithubRuntime | None:
     ctx.adapters["github_state"] = state
     ctx.observers.append(feedback.FeedbackObserver(state))
     ctx.images = BundleCheckResolver(ctx.images, scm, state)
+    if config.github.auth.token is not None:
+        ctx.adapters["ghcr"] = scm
+    elif any(repo.cleanup_tags and locate(image.source).host == tag_cleanup.GHCR
+             for repo in config.repositories for image in repo.images):
+        log.warning("GHCR tags will not be cleaned up: the GitHub Packages API needs github.auth.token "
+                    "(a personal access token (classic) with read:packages, delete:packages), not an App")
     worker.periodic += [
         Periodic("github-commands", COMMANDS_INTERVAL, runtime.run_commands),
         Periodic("github-resync", config.github.resync_interval.total_seconds(), runtime.run_resync),

@@ -3,32 +3,18 @@ client, its store tables and two worker jobs (drain queued pushes, poll tags).""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from previewd.adapters.git import GitCredentials, GitIdentity, GitWorkspace
 from previewd.adapters.registry import RegistryClient
 from previewd.adapters.store.releases import ReleaseStore
-from previewd.config import Config, ReleasesConfig
+from previewd.config import Config
 from previewd.jobs import releases as release_jobs
 from previewd.releases.controller import ReleaseController
 from previewd.runtime.metrics import Metrics
 from previewd.runtime.worker import Periodic, Worker
+from previewd.runtime.workspaces import workspace_for
 
 # Drain on every worker pass: the worker wakes on each stored event, so a push is handled
 # right after its notification is accepted.
 DRAIN_INTERVAL = 0.0
-
-
-def state_workspace(config: ReleasesConfig) -> GitWorkspace:
-    g = config.gitops
-    return GitWorkspace(
-        url=g.url,
-        branch=g.branch,
-        workdir=Path(g.workdir),
-        identity=GitIdentity(g.author_name, g.author_email),
-        credentials=GitCredentials(g.username, g.password.get_secret_value() if g.password else None),
-        push_attempts=g.push_attempts,
-    )
 
 
 def wire_releases(config: Config, worker: Worker, metrics: Metrics) -> ReleaseController | None:
@@ -39,7 +25,7 @@ def wire_releases(config: Config, worker: Worker, metrics: Metrics) -> ReleaseCo
     if not isinstance(client, RegistryClient):
         client = RegistryClient(config.registries)
         worker.ctx.adapters["registry"] = client
-    controller = ReleaseController(config.releases, state_workspace(config.releases), client,
+    controller = ReleaseController(config.releases, workspace_for(config.releases.gitops), client,
                                    ReleaseStore(worker.ctx.store), metrics.registry)
     worker.ctx.adapters[release_jobs.ADAPTER] = controller
     worker.periodic.append(Periodic("releases-drain", DRAIN_INTERVAL, release_jobs.drain))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from previewd.adapters.git import GitCredentials, GitIdentity, GitWorkspace, init_bare
+from previewd.adapters.git import init_bare
 from previewd.adapters.store.sql import Store
 from previewd.config import Config
 from previewd.core.models import PreviewState
@@ -19,6 +19,7 @@ from previewd.runtime.metrics import Metrics
 from previewd.runtime.registry_wiring import wire_registry
 from previewd.runtime.release_wiring import wire_releases
 from previewd.runtime.worker import Periodic, Worker
+from previewd.runtime.workspaces import workspace_for
 
 log = logging.getLogger("previewd.service")
 
@@ -44,18 +45,6 @@ class Service:
         github = self.ctx.adapters.get("github")
         if isinstance(github, GithubRuntime):
             github.status_json(self.metrics)
-
-
-def workspace_for(config: Config) -> GitWorkspace:
-    g = config.gitops
-    return GitWorkspace(
-        url=g.url,
-        branch=g.branch,
-        workdir=Path(g.workdir),
-        identity=GitIdentity(g.author_name, g.author_email),
-        credentials=GitCredentials(g.username, g.password.get_secret_value() if g.password else None),
-        push_attempts=g.push_attempts,
-    )
 
 
 def generated_secret(state_dir: Path) -> tuple[str, bool]:
@@ -95,7 +84,7 @@ def build_service(config: Config, state_dir: Path | None = None) -> Service:
         raise ConfigError(["github.webhook_secret: required when a config file is used"])
     store = Store(config.store.url)
     metrics = Metrics()
-    ctx = JobContext(config=config, store=store, workspace=workspace_for(config))
+    ctx = JobContext(config=config, store=store, workspace=workspace_for(config.gitops))
     worker = Worker(ctx=ctx, metrics=metrics)
     worker.periodic.append(Periodic("prune-events", 3600.0, prune_events))
     wire_registry(config, worker)

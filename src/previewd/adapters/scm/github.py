@@ -360,7 +360,7 @@ class GitHubScm:
 
     def _container_package(self, gh: GitHub[Any], owner: str, package: str) -> str:
         """``orgs/{org}/...`` or ``users/{user}/...``, decided once per owner by ``GET /users/{owner}``."""
-        login = _login(owner)
+        login, name = _login(owner), _package_name(package)
         kind = self._owner_kinds.get(login.lower())
         if kind is None:
             data = self._send(gh, "GET", f"users/{login}").data
@@ -368,7 +368,7 @@ class GitHubScm:
                 raise TransientError("GitHub GET user: unexpected body")
             kind = "orgs" if data["type"] == "Organization" else "users"
             self._owner_kinds[login.lower()] = kind
-        return f"{kind}/{login}/packages/container/{_package_name(package)}"
+        return f"{kind}/{login}/packages/container/{name}"
 
     # -- bundle download -----------------------------------------------------------------
 
