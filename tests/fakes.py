@@ -529,3 +529,18 @@ class FakeContainerPackages:
         self.deleted.append((owner, package, version_id))
         self.versions[(owner, package)] = [v for v in self.versions.get((owner, package), [])
                                            if v.id != version_id]
+
+
+class FakeFlakyResolver:
+    """An ImageResolver that raises TransientError for the listed PR numbers, ready otherwise."""
+
+    def __init__(self, failing: set[int]) -> None:
+        self.failing = failing
+
+    def resolve(self, repo: object, preview: object) -> object:
+        from previewd.core.ports import ImageResolution
+        from previewd.errors import TransientError
+
+        if getattr(preview, "number", None) in self.failing:
+            raise TransientError("registry unreachable")
+        return ImageResolution(ready=True)

@@ -43,3 +43,18 @@ def test_malformed_payload_is_rejected_not_retried_forever(tmp_path: Path, bare:
     svc.worker.step()
     assert svc.store.pending_events() == []
     assert remote_log(bare) == []
+
+
+def test_one_unresolvable_preview_does_not_stall_the_others(tmp_path: Path, bare: Path) -> None:
+    from tests.fakes import FakeFlakyResolver
+
+    svc = service(tmp_path, bare)
+    resolver = FakeFlakyResolver({1})
+    svc.ctx.images = resolver  # type: ignore[assignment]
+    deliver(svc, "a", pr_payload(number=1, sha="a" * 40))
+    deliver(svc, "b", pr_payload(number=2, sha="b" * 40))
+    svc.worker.step()
+    assert remote_log(bare) == [f"preview(acme/shop#2): create at {'b' * 7}"]
+    resolver.failing.clear()
+    svc.worker.step()
+    assert remote_log(bare)[0] == f"preview(acme/shop#1): create at {'a' * 7}"

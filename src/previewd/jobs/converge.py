@@ -13,6 +13,7 @@ from previewd.core.models import FileChange, Preview, PreviewState
 from previewd.core.planning import change_for, commit_message
 from previewd.core.ports import ImageResolver, NoImages
 from previewd.core.render.preview import PreviewInput, render_preview
+from previewd.errors import TransientError
 from previewd.jobs import image_gate, tag_cleanup
 
 log = logging.getLogger("previewd.converge")
@@ -46,7 +47,13 @@ def converge(
             continue  # repository removed from config; the orphan auditor reports it
         directory = naming.preview_dir(config.gitops.path, repo.name, preview.number)
         if preview.allowed and preview.pr is not None:
-            resolution = images.resolve(repo, preview)
+            try:
+                resolution = images.resolve(repo, preview)
+            except TransientError as err:  # one preview's registry trouble must not stall the rest
+                log.warning("%s#%d: cannot resolve images yet: %s", repo.name, preview.number,
+                            err.diagnostics())
+                result.waiting.append(preview)
+                continue
             if not resolution.ready:
                 result.waiting.append(preview)
                 held = image_gate.hold(store, preview, resolution)
