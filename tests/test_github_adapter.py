@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from previewd.adapters.scm.github import GitHubScm, NotFound, RateLimited
+from previewd.adapters.scm.github import GitHubScm
+from previewd.adapters.scm.github_http import NotFound, RateLimited
 from previewd.config import GithubConfig
 from previewd.errors import PermanentError, TransientError
 from tests.fakes import FakeClock, FakeGitHub

@@ -13,7 +13,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from previewd.adapters.scm.github import GitHubScm, NotFound
+from previewd.adapters.scm.github import GitHubScm
+from previewd.adapters.scm.github_http import NotFound
 from previewd.adapters.store.github_state import GithubState
 from previewd.config import RepositoryConfig
 from previewd.core.models import Preview

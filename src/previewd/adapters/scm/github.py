@@ -10,12 +10,10 @@ carry tokens or URLs with credentials.
 from __future__ import annotations
 
 import logging
-import tarfile
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -30,6 +28,17 @@ from githubkit.exception import (
     SecondaryRateLimitExceeded,
 )
 
+from previewd.adapters.scm.github_http import (
+    NotFound,
+    RateLimit,
+    RateLimited,
+    Reply,
+    accept_json,
+    api_path,
+    failure,
+    is_secondary_limit,
+)
+from previewd.adapters.scm.tarball import extract_single_tree
 from previewd.config import GithubConfig
 from previewd.core.ports import PackageVersion
 from previewd.errors import PermanentError, TransientError
@@ -38,42 +47,8 @@ from previewd.settings import read_private_key
 log = logging.getLogger("previewd.github")
 
 MAX_TARBALL_BYTES = 200 * 1024 * 1024
-MAX_TREE_BYTES = 1024 * 1024 * 1024  # unpacked: a bound against decompression bombs
-MAX_TREE_FILES = 200_000
 MAX_PAGES = 100  # 10,000 items of 100: far beyond any list previewd reads
 _ETAG_CACHE_SIZE = 20_000
-
-
-class NotFound(PermanentError):
-    """The resource does not exist (or is not visible to these credentials)."""
-
-
-class RateLimited(TransientError):
-    """GitHub asked us to slow down; ``retry_after`` says for how long."""
-
-
-@dataclass
-class RateLimit:
-    """The last ``X-RateLimit-*`` values seen (core resource unless noted)."""
-
-    limit: int | None = None
-    remaining: int | None = None
-    reset: int | None = None  # epoch seconds
-    used: int | None = None
-    resource: str | None = None
-    paused_until: float | None = None  # wall clock; set while backing off
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"limit": self.limit, "remaining": self.remaining, "reset": self.reset,
-                "used": self.used, "resource": self.resource, "paused_until": self.paused_until}
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    data: Any
-    not_modified: bool = False
-    next_url: str | None = None  # ``Link: <...>; rel="next"``
 
 
 class GitHubScm:
@@ -119,7 +94,7 @@ class GitHubScm:
         # http_cache off: we keep ETags ourselves; auto_retry off: we honour Retry-After ourselves.
         return GitHub(strategy, base_url=self.api_url, timeout=self._timeout, http_cache=False,
                       auto_retry=False, follow_redirects=False, transport=self._transport,
-                      user_agent="previewd", event_hooks={"request": [_accept_json]})
+                      user_agent="previewd", event_hooks={"request": [accept_json]})
 
     # -- plumbing ----------------------------------------------------------------------
 
@@ -201,18 +176,18 @@ class GitHubScm:
             except RequestFailed as err:
                 status = err.response.status_code
                 self._track(err.response.headers)
-                if status in (403, 429) and _is_secondary_limit(err.response):
+                if status in (403, 429) and is_secondary_limit(err.response):
                     # A secondary limit without Retry-After: GitHub asks for at least a minute.
                     self._back_off(60.0 * attempt, "secondary")
                 if status >= 500 and attempt < self._max_attempts:
                     self._sleep(0.5 * 2 ** (attempt - 1))
                     continue
-                raise _failure(method, url, status, err.response) from None
+                raise failure(method, url, status, err.response) from None
             except RequestTimeout:
                 # Not retried inline: a slow GitHub must not hold the worker; the job retries later.
-                raise TransientError(f"GitHub {method} {_path(url)} timed out") from None
+                raise TransientError(f"GitHub {method} {api_path(url)} timed out") from None
             except GitHubException as err:
-                raise TransientError(f"GitHub {method} {_path(url)} failed: {type(err).__name__}") from None
+                raise TransientError(f"GitHub {method} {api_path(url)} failed: {type(err).__name__}") from None
             self._track(resp.headers)
             if resp.status_code == 304 and cached:
                 self.not_modified += 1
@@ -230,7 +205,7 @@ class GitHubScm:
                     while len(self._etags) > _ETAG_CACHE_SIZE:
                         self._etags.popitem(last=False)
             return Reply(resp.status_code, data, next_url=next_url)
-        raise TransientError(f"GitHub {method} {_path(url)}: gave up after {self._max_attempts} attempts")
+        raise TransientError(f"GitHub {method} {api_path(url)}: gave up after {self._max_attempts} attempts")
 
     def _get_all(self, repo: str, url: str, params: dict[str, Any]) -> tuple[list[Any], bool]:
         """Every page (``Link: rel=next`` followed), each conditional; (items, anything changed)."""
@@ -246,14 +221,14 @@ class GitHubScm:
                 return items, changed
             reply = self._send(gh, "GET", page, params=query, conditional=True)
             if not isinstance(reply.data, list):
-                raise TransientError(f"GitHub GET {_path(url)}: expected a list")
+                raise TransientError(f"GitHub GET {api_path(url)}: expected a list")
             if reply.next_url and len(reply.data) >= 100:
                 self._check_link(reply.next_url)
             changed = changed or not reply.not_modified
             items += reply.data
             # A short page is the last one, whatever its Link says; the next link has its own query.
             page, query = (reply.next_url if len(reply.data) >= 100 else None), None
-        raise TransientError(f"GitHub GET {_path(url)}: more than {MAX_PAGES} pages")
+        raise TransientError(f"GitHub GET {api_path(url)}: more than {MAX_PAGES} pages")
 
     def _check_link(self, target: str) -> None:
         """A ``rel="next"`` URL is followed only on the API origin (it gets our credentials)."""
@@ -399,49 +374,7 @@ class GitHubScm:
                         out.write(chunk)
         except httpx.HTTPError as err:
             raise TransientError(f"tarball download of {repo}@{sha[:12]} failed: {type(err).__name__}") from None
-        try:
-            with tarfile.open(archive) as tar:
-                members = tar.getmembers()
-                if len(members) > MAX_TREE_FILES or sum(m.size for m in members) > MAX_TREE_BYTES:
-                    raise PermanentError(f"tarball of {repo}@{sha[:12]} unpacks larger than previewd accepts")
-                tar.extractall(dest / "tree", members=members, filter="data")
-        except (tarfile.TarError, OSError, EOFError) as err:
-            raise TransientError(f"tarball of {repo}@{sha[:12]} is unreadable: {err}") from None
-        roots = [p for p in (dest / "tree").iterdir() if p.is_dir()]
-        if len(roots) != 1:
-            raise TransientError(f"tarball of {repo}@{sha[:12]}: expected one top directory")
-        return roots[0]
-
-
-def _is_secondary_limit(response: Any) -> bool:
-    try:
-        return "secondary rate limit" in str(response.json().get("message", "")).lower()
-    except Exception:  # an unparsable body is not a rate-limit answer
-        return False
-
-
-def _accept_json(request: httpx.Request) -> None:
-    """GitHub's media type first, plain JSON too (what the OpenAPI description lists); applies
-    to githubkit's own installation-token requests as well."""
-    if request.headers.get("accept") == "application/vnd.github+json":
-        request.headers["Accept"] = "application/vnd.github+json, application/json"
-
-
-def _failure(method: str, url: str, status: int, response: Any) -> Exception:
-    try:
-        message = str(response.json().get("message", ""))[:200]
-    except Exception:  # an unparsable error body is reported by status alone
-        message = ""
-    text = f"GitHub {method} {_path(url)}: HTTP {status}" + (f" ({message})" if message else "")
-    if status == 404:
-        return NotFound(text)
-    if status >= 500 or status == 429:
-        return TransientError(text)
-    return PermanentError(text)
-
-
-def _path(url: str) -> str:
-    return httpx.URL(url).path  # never the query (no credentials are put there, but be sure)
+        return extract_single_tree(archive, dest / "tree", f"{repo}@{sha[:12]}")
 
 
 def _package_name(package: str) -> str:
