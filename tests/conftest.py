@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests import support
+from tests.postgres_support import postgres  # noqa: F401  (session fixture: a throwaway PostgreSQL)
 
 
 @pytest.fixture

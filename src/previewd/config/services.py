@@ -39,6 +39,8 @@ class StoreConfig(Strict):
     def _url(cls, value: str) -> str:
         if not value.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg://")):
             raise ValueError("expected sqlite:///PATH or postgresql://...")
+        if value.startswith("postgresql://"):  # SQLAlchemy would pick psycopg2; psycopg 3 is installed
+            return "postgresql+psycopg://" + value.removeprefix("postgresql://")
         return value
 
 

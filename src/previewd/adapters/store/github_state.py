@@ -10,10 +10,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Float, Integer, String, Table, Text, delete, insert, select, update
+from sqlalchemy import BigInteger, Column, Float, Integer, String, Table, Text, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from previewd.adapters.store.sql import Store, metadata
+from previewd.adapters.store.sql import Store, error_text, metadata, upsert
 
 feedback = Table(
     "github_feedback",
@@ -34,7 +34,7 @@ commands = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("repo", String(200), nullable=False),
     Column("number", Integer, nullable=False),
-    Column("comment_id", Integer, nullable=False),
+    Column("comment_id", BigInteger, nullable=False),  # GitHub ids are past 2**31
     Column("login", String(100), nullable=False),
     Column("command", String(20), nullable=False),
     Column("done", Integer, nullable=False, default=0),
@@ -82,18 +82,17 @@ class GithubState:
     # -- feedback outbox ----------------------------------------------------------------
 
     def mark_pending(self, repo: str, number: int) -> None:
-        key = (feedback.c.repo == repo.lower()) & (feedback.c.number == number)
         with self.store.transaction() as conn:
-            bumped = update(feedback).where(key).values(pending=1, attempts=0, next_attempt=0.0,
-                                                        version=feedback.c.version + 1)
-            if conn.execute(bumped).rowcount == 0:
-                conn.execute(insert(feedback).values(repo=repo.lower(), number=number, pending=1, version=1,
-                                                     attempts=0, next_attempt=0.0, published="{}"))
+            upsert(conn, feedback, {"repo": repo.lower(), "number": number},
+                   {"pending": 1, "attempts": 0, "next_attempt": 0.0, "version": feedback.c.version + 1},
+                   insert_values={"pending": 1, "attempts": 0, "next_attempt": 0.0, "version": 1,
+                                  "published": "{}"})
 
     def due(self, now: float, limit: int = 200) -> list[FeedbackRow]:
         with self.store.transaction() as conn:
             rows = conn.execute(select(feedback).where(feedback.c.pending == 1, feedback.c.next_attempt <= now)
-                                .order_by(feedback.c.next_attempt).limit(limit)).all()
+                                .order_by(feedback.c.next_attempt, feedback.c.repo, feedback.c.number)
+                                .limit(limit)).all()
         return [FeedbackRow(r.repo, r.number, r.attempts, r.version, json.loads(r.published)) for r in rows]
 
     def published(self, repo: str, number: int) -> dict[str, Any]:
@@ -108,7 +107,8 @@ class GithubState:
         key = (feedback.c.repo == row.repo) & (feedback.c.number == row.number)
         with self.store.transaction() as conn:
             conn.execute(update(feedback).where(key).values(
-                published=json.dumps(published, sort_keys=True), last_error=error))
+                published=json.dumps(published, sort_keys=True),
+                last_error=None if error is None else error_text(error)))
             if done:
                 conn.execute(update(feedback).where(key & (feedback.c.version == row.version))
                              .values(pending=0, attempts=0))
@@ -150,10 +150,8 @@ class GithubState:
 
     def save_verdict(self, repo: str, sha: str, passed: bool, findings: list[str]) -> None:
         with self.store.transaction() as conn:
-            conn.execute(delete(bundle_checks).where(bundle_checks.c.repo == repo.lower(),
-                                                     bundle_checks.c.sha == sha))
-            conn.execute(insert(bundle_checks).values(repo=repo.lower(), sha=sha, passed=int(passed),
-                                                      findings=json.dumps(findings)))
+            upsert(conn, bundle_checks, {"repo": repo.lower(), "sha": sha},
+                   {"passed": int(passed), "findings": json.dumps(findings)})
 
     def forget_verdict(self, repo: str, sha: str) -> None:
         with self.store.transaction() as conn:

@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 from sqlalchemy import Column, Integer, String, Table, Text, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from previewd.adapters.store.sql import Store, metadata
+from previewd.adapters.store.sql import Store, error_text, metadata, upsert
+
+DIGEST = 160  # "sha512:" + 128 hex digits fits; PostgreSQL enforces lengths, SQLite does not
 
 release_queue = Table(
     "release_queue",
@@ -22,7 +24,7 @@ release_queue = Table(
     Column("registry", String(255), nullable=False),
     Column("repository", String(255), nullable=False),
     Column("tag", String(128), nullable=True),
-    Column("digest", String(80), nullable=True),
+    Column("digest", String(DIGEST), nullable=True),
     Column("received_at", String(40), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text, nullable=True),
@@ -32,7 +34,7 @@ release_pending = Table(
     "release_pending",
     metadata,
     Column("env_path", String(500), primary_key=True),
-    Column("digest", String(80), primary_key=True),
+    Column("digest", String(DIGEST), primary_key=True),
     Column("repository", String(300), nullable=False),
     Column("tag", String(128), nullable=True),
     Column("seen_at", String(40), nullable=False),
@@ -42,7 +44,7 @@ release_history = Table(
     "release_history",
     metadata,
     Column("env_path", String(500), primary_key=True),
-    Column("digest", String(80), primary_key=True),
+    Column("digest", String(DIGEST), primary_key=True),
     Column("tag", String(128), nullable=True),
     Column("released_at", String(40), nullable=False),
 )
@@ -54,7 +56,7 @@ release_refusals = Table(
     Column("claims", Text, nullable=False),  # JSON list of env paths
     Column("refused", Integer, nullable=False),
     Column("last_tag", String(128), nullable=True),
-    Column("last_digest", String(80), nullable=True),
+    Column("last_digest", String(DIGEST), nullable=True),
     Column("seen_at", String(40), nullable=False),
 )
 
@@ -63,7 +65,7 @@ release_tags = Table(
     metadata,
     Column("repository", String(300), primary_key=True),
     Column("tag", String(128), primary_key=True),
-    Column("digest", String(80), nullable=False),
+    Column("digest", String(DIGEST), nullable=False),
     Column("seen_at", String(40), nullable=False),
 )
 
@@ -136,7 +138,7 @@ class ReleaseStore:
                 conn.execute(delete(release_queue).where(release_queue.c.id == push.id))
             else:
                 conn.execute(update(release_queue).where(release_queue.c.id == push.id)
-                             .values(attempts=push.attempts + 1, last_error=error[:2000]))
+                             .values(attempts=push.attempts + 1, last_error=error_text(error)))
         return give_up
 
     # -- pending ----------------------------------------------------------------------
@@ -152,7 +154,8 @@ class ReleaseStore:
         return True
 
     def pending(self, env_path: str | None = None) -> list[Pending]:
-        query = select(release_pending).order_by(release_pending.c.env_path, release_pending.c.seen_at)
+        query = select(release_pending).order_by(release_pending.c.env_path, release_pending.c.seen_at,
+                                                release_pending.c.digest)
         if env_path is not None:
             query = query.where(release_pending.c.env_path == env_path)
         with self.store.transaction() as conn:
@@ -170,28 +173,20 @@ class ReleaseStore:
     def record_release(self, env_path: str, tag: str | None, digest: str) -> None:
         """Remember the release and drop it from pending (it is no longer waiting)."""
         with self.store.transaction() as conn:
-            key = (release_history.c.env_path == env_path) & (release_history.c.digest == digest)
-            if conn.execute(update(release_history).where(key)
-                            .values(tag=tag, released_at=now())).rowcount == 0:
-                conn.execute(insert(release_history).values(
-                    env_path=env_path, digest=digest, tag=tag, released_at=now()))
+            upsert(conn, release_history, {"env_path": env_path, "digest": digest},
+                   {"tag": tag, "released_at": now()})
             conn.execute(delete(release_pending).where(
                 (release_pending.c.env_path == env_path) & (release_pending.c.digest == digest)))
 
     # -- refusals ---------------------------------------------------------------------
 
     def refuse(self, repository: str, claims: list[str], tag: str | None, digest: str | None) -> None:
+        values = {"claims": json.dumps(sorted(claims)), "last_tag": tag, "last_digest": digest,
+                  "seen_at": now()}
         with self.store.transaction() as conn:
-            key = release_refusals.c.repository == repository
-            row = conn.execute(select(release_refusals.c.refused).where(key)).first()
-            values = {"claims": json.dumps(sorted(claims)), "last_tag": tag,
-                      "last_digest": digest, "seen_at": now()}
-            if row is None:
-                conn.execute(insert(release_refusals).values(repository=repository, refused=1,
-                                                             **values))
-            else:
-                conn.execute(update(release_refusals).where(key)
-                             .values(refused=row.refused + 1, **values))
+            upsert(conn, release_refusals, {"repository": repository},
+                   {**values, "refused": release_refusals.c.refused + 1},
+                   insert_values={**values, "refused": 1})
 
     def refusals(self) -> dict[str, Refusal]:
         with self.store.transaction() as conn:
@@ -209,8 +204,5 @@ class ReleaseStore:
 
     def see_tag(self, repository: str, tag: str, digest: str) -> None:
         with self.store.transaction() as conn:
-            key = (release_tags.c.repository == repository) & (release_tags.c.tag == tag)
-            if conn.execute(update(release_tags).where(key)
-                            .values(digest=digest, seen_at=now())).rowcount == 0:
-                conn.execute(insert(release_tags).values(repository=repository, tag=tag,
-                                                         digest=digest, seen_at=now()))
+            upsert(conn, release_tags, {"repository": repository, "tag": tag},
+                   {"digest": digest, "seen_at": now()})

@@ -1,7 +1,10 @@
 """The durable store on SQLAlchemy Core: received events and preview records.
 
-SQLite (WAL) by default; the same code runs on PostgreSQL. An event is committed before the
-webhook is answered 202, so it survives a crash of previewd.
+SQLite (WAL) by default; the same code runs on PostgreSQL (psycopg 3), and the contract tests run
+over both. An event is committed before the webhook is answered 202, so it survives a crash of
+previewd. Every transaction goes through ``Store.transaction()``, which serialises them in this
+process: that is what makes ``upsert`` (update, then insert) safe, and why one previewd replica
+per database is supported, not several.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
     create_engine,
     delete,
     event,
@@ -33,9 +37,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from previewd.core.models import Preview, PreviewState, PullRequest
+from previewd.errors import TransientError
 
 metadata = MetaData()
 
@@ -88,6 +93,25 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def error_text(error: str) -> str:
+    """An error message as stored: bounded, and without NUL (PostgreSQL text cannot hold it)."""
+    return error.replace("\x00", "\ufffd")[:2000]
+
+
+def upsert(conn: Connection, table: Table, key: dict[str, Any], values: dict[str, Any],
+           insert_values: dict[str, Any] | None = None) -> None:
+    """Update the row whose primary key is ``key``, or insert it: the store's one upsert.
+
+    ``values`` may hold column expressions (``table.c.n + 1``); then pass ``insert_values`` for
+    a new row. Portable Core on every dialect: an UPDATE's rowcount is the number of rows it
+    matched (SQLite, PostgreSQL), and no other writer can slip in between because transactions
+    are serialised by ``Store.transaction()`` (one replica).
+    """
+    where = and_(*(table.c[name] == value for name, value in key.items()))
+    if conn.execute(update(table).where(where).values(**values)).rowcount == 0:
+        conn.execute(insert(table).values(**key, **(values if insert_values is None else insert_values)))
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -102,10 +126,15 @@ class Store:
     def __init__(self, url: str) -> None:
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(url, future=True)
-        if self.engine.dialect.name == "sqlite":
+        sqlite = url.startswith("sqlite")
+        # A server can restart under a long-lived process: check pooled connections before use.
+        self.engine: Engine = create_engine(url, pool_pre_ping=not sqlite)
+        if sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        metadata.create_all(self.engine)
+        try:
+            metadata.create_all(self.engine)
+        except OperationalError as err:  # the URL is shown without its password
+            raise TransientError(f"store: cannot open {self.engine.url!r}: {err.orig}") from err
         self._lock = threading.RLock()
 
     @contextmanager
@@ -148,7 +177,7 @@ class Store:
             conn.execute(
                 update(events)
                 .where(events.c.id == event_id)
-                .values(attempts=events.c.attempts + 1, last_error=error[:2000], done=2 if give_up else 0)
+                .values(attempts=events.c.attempts + 1, last_error=error_text(error), done=2 if give_up else 0)
             )
 
     def count_events(self) -> int:
@@ -208,9 +237,7 @@ class Store:
             "extra": json.dumps(preview.extra, sort_keys=True),
             "updated_at": _now(),
         }
-        key = (previews.c.repo == preview.repo.lower()) & (previews.c.number == preview.number)
-        if conn.execute(update(previews).where(key).values(**values)).rowcount == 0:
-            conn.execute(insert(previews).values(repo=preview.repo.lower(), number=preview.number, **values))
+        upsert(conn, previews, {"repo": preview.repo.lower(), "number": preview.number}, values)
 
     def list_previews(self) -> list[Preview]:
         with self.transaction() as conn:
