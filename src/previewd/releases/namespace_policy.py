@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 
 from previewd.config import PlatformIdentities
+from previewd.core.render.admission import deny_policy
 from previewd.core.render.yamlout import Manifest
 from previewd.releases.contract import PLATFORM_PREFIX
 
 POLICY = "previewd-platform-namespaces"
-LABELS = {"app.kubernetes.io/managed-by": "previewd"}
 
 
 def _cel_list(values: list[str]) -> str:
@@ -24,40 +24,16 @@ def platform_namespace_policy(identities: PlatformIdentities) -> list[Manifest]:
         f"request.userInfo.username in {_cel_list(identities.users)} || "
         f"request.userInfo.groups.exists(g, g in {_cel_list(identities.groups)})"
     )
-    return [
-        {
-            "apiVersion": "admissionregistration.k8s.io/v1",
-            "kind": "ValidatingAdmissionPolicy",
-            "metadata": {"name": POLICY, "labels": dict(LABELS)},
-            "spec": {
-                "failurePolicy": "Fail",
-                "matchConstraints": {
-                    "resourceRules": [{
-                        "apiGroups": [""],
-                        "apiVersions": ["v1"],
-                        "operations": ["CREATE", "UPDATE", "DELETE"],
-                        "resources": ["namespaces"],
-                    }]
-                },
-                "variables": [
-                    # DELETE has no object and CREATE no oldObject: take the name from either.
-                    {"name": "name", "expression":
-                        "object != null ? object.metadata.name : oldObject.metadata.name"},
-                    {"name": "platform", "expression": platform},
-                ],
-                "validations": [{
-                    "expression": f"!variables.name.startsWith('{PLATFORM_PREFIX}') || "
-                                  "variables.platform",
-                    "message": f"namespaces starting with '{PLATFORM_PREFIX}' belong to the "
-                               "platform and can only be created or changed by its identities",
-                    "reason": "Forbidden",
-                }],
-            },
-        },
-        {
-            "apiVersion": "admissionregistration.k8s.io/v1",
-            "kind": "ValidatingAdmissionPolicyBinding",
-            "metadata": {"name": POLICY, "labels": dict(LABELS)},
-            "spec": {"policyName": POLICY, "validationActions": ["Deny"]},
-        },
+    rule = {"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE", "DELETE"],
+            "resources": ["namespaces"]}
+    variables = [
+        # DELETE has no object and CREATE no oldObject: take the name from either.
+        {"name": "name", "expression": "object != null ? object.metadata.name : oldObject.metadata.name"},
+        {"name": "platform", "expression": platform},
     ]
+    return deny_policy(POLICY, rule, [{
+        "expression": f"!variables.name.startsWith('{PLATFORM_PREFIX}') || variables.platform",
+        "message": f"namespaces starting with '{PLATFORM_PREFIX}' belong to the "
+                   "platform and can only be created or changed by its identities",
+        "reason": "Forbidden",
+    }], variables)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from previewd.core import naming
+from previewd.core.render.admission import deny_policy
 from previewd.core.render.application import gitops_repo_url
 from previewd.core.render.notifications import notifications_configmap
 from previewd.core.render.preview import MANAGED_BY
@@ -89,34 +90,12 @@ def admission_guard(config: Config) -> list[Manifest]:
         "object.metadata.labels['app.kubernetes.io/managed-by'] != 'previewd' || "
         f"object.metadata.name == '{ROOT_APP}' || object.spec.project == '{project}'"
     )
-    return [
-        {
-            "apiVersion": "admissionregistration.k8s.io/v1",
-            "kind": "ValidatingAdmissionPolicy",
-            "metadata": {"name": GUARD, "labels": dict(MANAGED_BY)},
-            "spec": {
-                "failurePolicy": "Fail",
-                "matchConstraints": {
-                    "resourceRules": [{
-                        "apiGroups": ["argoproj.io"],
-                        "apiVersions": ["*"],
-                        "operations": ["CREATE", "UPDATE"],
-                        "resources": ["applications"],
-                    }]
-                },
-                "validations": [{
-                    "expression": expression,
-                    "message": f"previewd-managed Applications must use the '{project}' project",
-                }],
-            },
-        },
-        {
-            "apiVersion": "admissionregistration.k8s.io/v1",
-            "kind": "ValidatingAdmissionPolicyBinding",
-            "metadata": {"name": GUARD, "labels": dict(MANAGED_BY)},
-            "spec": {"policyName": GUARD, "validationActions": ["Deny"]},
-        },
-    ]
+    rule = {"apiGroups": ["argoproj.io"], "apiVersions": ["*"], "operations": ["CREATE", "UPDATE"],
+            "resources": ["applications"]}
+    return deny_policy(GUARD, rule, [{
+        "expression": expression,
+        "message": f"previewd-managed Applications must use the '{project}' project",
+    }])
 
 
 def bootstrap_files(config: Config) -> dict[str, bytes]:
