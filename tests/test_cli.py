@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests import schemas
@@ -78,8 +79,9 @@ def _healthy(httpx: object, port: int) -> bool:
         return False
 
 
-def test_example_config_in_docs_is_valid() -> None:
-    example = Path(__file__).resolve().parents[1] / "examples" / "previewd.yaml"
+@pytest.mark.parametrize("name", ["previewd.yaml", "quickstart.yaml"])
+def test_example_configs_in_docs_are_valid(name: str) -> None:
+    example = Path(__file__).resolve().parents[1] / "examples" / name
     data = yaml.safe_load(example.read_text())
     assert data["repositories"]
     proc = run("check-config", str(example), env={"GITHUB_TOKEN": "x", "PREVIEWD_ARGOCD_TOKEN": "x",
