@@ -9,12 +9,21 @@ from collections.abc import AsyncIterator, Callable
 from fastapi import APIRouter, FastAPI
 
 from previewd import __version__
-from previewd.http import api, argocd_hooks, health, registry_hooks, releases, status, webhooks
+from previewd.http import (
+    api,
+    argocd_hooks,
+    dashboard,
+    health,
+    registry_hooks,
+    releases,
+    status,
+    webhooks,
+)
 from previewd.runtime.service import Service
 
 RouterFactory = Callable[[Service], APIRouter]
 ROUTERS: list[RouterFactory] = [webhooks.router, registry_hooks.router, api.router, health.router,
-                                releases.router, argocd_hooks.router, status.router]
+                                releases.router, argocd_hooks.router, status.router, dashboard.router]
 
 
 def create_app(service: Service, run_worker: bool = True) -> FastAPI:
