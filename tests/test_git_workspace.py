@@ -80,3 +80,20 @@ def test_credentials_are_scrubbed() -> None:
     text = "fatal: could not read from https://user:ghp_secret@github.com/acme/gitops.git"
     assert "ghp_secret" not in scrub(text)
     assert "tok123" not in scrub("auth failed for tok123", ("tok123",))
+
+
+def test_https_credentials_go_through_askpass_never_the_url(tmp_path: Path) -> None:
+    import subprocess
+
+    from previewd.adapters.git import GitCredentials
+
+    ws = GitWorkspace("https://git.example.com/acme/gitops.git", "main", tmp_path / "w", ID,
+                      GitCredentials("bot", "s3cr3t-token"))
+    env = ws._env()
+    assert "s3cr3t-token" not in ws.url
+    askpass = env["GIT_ASKPASS"]
+    ask = lambda prompt: subprocess.run([askpass, prompt], env=env, capture_output=True,  # noqa: E731
+                                        text=True, check=True).stdout.strip()
+    assert ask("Username for 'https://git.example.com': ") == "bot"
+    assert ask("Password for 'https://bot@git.example.com': ") == "s3cr3t-token"
+    assert "s3cr3t-token" not in Path(askpass).read_text()  # the script holds no secret
