@@ -1,13 +1,15 @@
-"""Shared fixtures: a bare GitOps remote and a config written to a temporary directory."""
+"""Shared fixtures: a bare GitOps remote, a free port, a real registry, a throwaway PostgreSQL."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests import support
 from tests.postgres_support import postgres  # noqa: F401  (session fixture: a throwaway PostgreSQL)
+from tests.registry_support import Registry
 
 
 @pytest.fixture
@@ -18,3 +20,10 @@ def bare(tmp_path: Path) -> Path:
 @pytest.fixture
 def port() -> int:
     return support.free_port()
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Iterator[Registry]:
+    """A real docker-registry on loopback (no notifications, deletes enabled)."""
+    with Registry(tmp_path / "registry") as reg:
+        yield reg

@@ -2,8 +2,9 @@
 
 ``postgres`` (session fixture) runs ``initdb`` + ``pg_ctl`` in a temporary directory, listening on
 127.0.0.1 on a free port with trust authentication, and stops it at the end of the session.
-PostgreSQL refuses to run as root: as root, the cluster belongs to ``nobody``. The tests skip only
-when the server binaries are absent (``make test`` installs them: scripts/install-system-deps.sh).
+PostgreSQL refuses to run as root: as root, the cluster belongs to ``nobody``. The server binaries
+are required (``make test`` installs them: scripts/install-system-deps.sh); without them the
+PostgreSQL half of the contract suite fails rather than silently skipping.
 """
 
 from __future__ import annotations
@@ -89,8 +90,8 @@ class PostgresServer:
 def postgres() -> Iterator[PostgresServer]:
     binaries = server_binaries()
     if binaries is None:
-        pytest.skip("PostgreSQL server binaries not found (Debian package 'postgresql'; "
-                    "scripts/install-system-deps.sh installs it)")
+        pytest.fail("PostgreSQL server binaries not found (Debian package 'postgresql'; "
+                    "run `make system-deps`)")
     root = Path(tempfile.mkdtemp(prefix="previewd-pg-"))  # not under pytest's 0700 root-owned base
     run_as: dict[str, Any] = {}
     if os.geteuid() == 0:

@@ -55,6 +55,9 @@ class Registry:
     def __init__(self, root: Path, notify_url: str | None = None, notify_token: str | None = None,
                  port: int | None = None, auth: dict[str, Any] | None = None,
                  delete: bool = True) -> None:
+        if not have_registry():
+            # make test installs both; a silent skip would hide the missing real registry.
+            raise RuntimeError("docker-registry and skopeo are required: run `make system-deps`")
         self.root = root
         self.auth, self.delete = auth, delete
         self.port = port or free_port()

@@ -3,7 +3,6 @@ and token auth with ``FakeTokenServer`` as the token issuer), plus scripted 429/
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,12 +16,10 @@ from tests.registry_support import (
     HTPASSWD_USER,
     OciLayout,
     Registry,
-    have_registry,
     htpasswd_auth,
     skopeo_push,
 )
 
-needs_registry = pytest.mark.skipif(not have_registry(), reason="docker-registry/skopeo missing")
 DIGEST = "sha256:" + "ab" * 32
 
 
@@ -32,13 +29,7 @@ def client_for(registry: Registry, username: str | None = None,
                                           password=password)])
 
 
-@pytest.fixture
-def registry(tmp_path: Path) -> Iterator[Registry]:
-    with Registry(tmp_path / "registry") as reg:
-        yield reg
 
-
-@needs_registry
 def test_head_list_delete_against_the_real_registry(registry: Registry, tmp_path: Path) -> None:
     layout = OciLayout(tmp_path / "oci")
     single = layout.add_image("one")
@@ -66,7 +57,6 @@ def test_head_list_delete_against_the_real_registry(registry: Registry, tmp_path
     assert registry.tags("acme/shop") == ["multi", "two"]
 
 
-@needs_registry
 def test_bad_references_and_disabled_deletes_are_permanent(tmp_path: Path) -> None:
     with Registry(tmp_path / "registry", delete=False) as registry:
         layout = OciLayout(tmp_path / "oci")
@@ -83,7 +73,6 @@ def test_bad_references_and_disabled_deletes_are_permanent(tmp_path: Path) -> No
             client.head_manifest(registry.host, "Acme/Shop", "one")
 
 
-@needs_registry
 def test_registry_down_is_transient_and_never_leaks_credentials(registry: Registry) -> None:
     client = client_for(registry, "ci", "very-secret-password")
     registry.stop()
@@ -93,7 +82,6 @@ def test_registry_down_is_transient_and_never_leaks_credentials(registry: Regist
     assert registry.host in err.value.diagnostics()
 
 
-@needs_registry
 def test_basic_auth_with_htpasswd(tmp_path: Path) -> None:
     root = tmp_path / "registry"
     with Registry(root, auth=htpasswd_auth(root)) as registry:
@@ -112,7 +100,6 @@ def test_basic_auth_with_htpasswd(tmp_path: Path) -> None:
             assert "wrong-pass" not in err.value.diagnostics()
 
 
-@needs_registry
 def test_bearer_token_challenge_with_token_server(tmp_path: Path) -> None:
     with FakeTokenServer(tmp_path / "token", "ci", "tok-pass") as tokens, \
             Registry(tmp_path / "registry", auth=tokens.registry_auth()) as registry:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 import yaml
 
-from tests.registry_support import OciLayout, Registry, have_registry, skopeo_push
+from tests.registry_support import OciLayout, Registry, skopeo_push
 from tests.support import (
     Serve,
     base_config,
@@ -24,8 +24,6 @@ from tests.support import (
     wait_for,
     write_config,
 )
-
-pytestmark = pytest.mark.skipif(not have_registry(), reason="docker-registry/skopeo missing")
 
 TOKEN = "registry-hook-token"
 SHA1, SHA2 = "1" * 40, "2" * 40

@@ -4,7 +4,6 @@ notification path through ``previewd serve`` is in test_release_e2e.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from previewd.errors import PermanentError
 from previewd.releases.controller import MAX_BACKOFF, ReleaseController
 from previewd.releases.editing import RELEASE_KEYS
 from previewd.runtime.workspaces import workspace_for
-from tests.registry_support import OciLayout, Registry, have_registry, skopeo_push
+from tests.registry_support import OciLayout, Registry, skopeo_push
 from tests.release_support import (
     app_env,
     changed_files,
@@ -34,8 +33,6 @@ from tests.release_support import (
     state_repo,
 )
 from tests.support import git, remote_log
-
-pytestmark = pytest.mark.skipif(not have_registry(), reason="docker-registry/skopeo missing")
 
 OLD = "sha256:" + "0" * 64
 A, B = env_path(tenant="t-a"), env_path(tenant="t-b")
@@ -64,11 +61,6 @@ class Rig:
         data: dict[str, Any] = yaml.safe_load(show(self.bare, f"{env}/release.yaml"))
         return data
 
-
-@pytest.fixture
-def registry(tmp_path: Path) -> Iterator[Registry]:
-    with Registry(tmp_path / "registry") as reg:
-        yield reg
 
 
 class ManualClock:

@@ -14,11 +14,9 @@ import httpx
 import pytest
 import yaml
 
-from tests.registry_support import OciLayout, Registry, have_registry, skopeo_push
+from tests.registry_support import OciLayout, Registry, skopeo_push
 from tests.release_support import app_env, changed_files, env_path, release_text, show, state_repo
 from tests.support import Serve, base_config, remote_log, wait_for, write_config
-
-pytestmark = pytest.mark.skipif(not have_registry(), reason="docker-registry/skopeo missing")
 
 HOOK_TOKEN = "registry-hook-token"
 API_TOKEN = "release-api-token"
