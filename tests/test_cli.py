@@ -30,6 +30,13 @@ def test_check_config_ok_and_bad(tmp_path: Path, bare: Path) -> None:
     assert "gitops.brnach: unknown key" in proc.stderr
 
 
+def test_bad_listen_is_a_config_error(tmp_path: Path, bare: Path) -> None:
+    config = write_config(tmp_path, base_config(tmp_path, bare))
+    proc = run("serve", "--config", str(config), "--listen", "nowhere")
+    assert proc.returncode == 2
+    assert "--listen: expected host:port" in proc.stderr
+
+
 def test_bootstrap_writes_schema_valid_manifests(tmp_path: Path, bare: Path) -> None:
     config = write_config(tmp_path, base_config(tmp_path, bare))
     out = tmp_path / "install"

@@ -57,6 +57,19 @@ def test_reports_every_problem_with_its_field(tmp_path: Path) -> None:
             f"({t}/t-1, {t}/t-2)") in out
 
 
+def test_files_that_are_not_utf8_yaml_are_reported_not_crashed_on(tmp_path: Path) -> None:
+    doc = app_env("harbor.example.tld/team-a/app1/dev")
+    write_env(tmp_path, env_path(tenant="t-1"), doc, release_text(doc, "1.0", DIGEST))
+    release = tmp_path / env_path(tenant="t-1") / "release.yaml"
+    release.write_bytes(b"\xff\xfe not utf-8")
+    code, out = run(str(tmp_path))
+    assert code == 1
+    assert "release.yaml: not valid YAML" in out
+    result = CliRunner().invoke(cli, ["release", "render", str(release.parent)])
+    assert result.exit_code == 2 and "not valid YAML" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
 def test_environment_set_comes_from_options(tmp_path: Path) -> None:
     write_env(tmp_path, env_path(), app_env("h.io/a", environment="qa"))
     assert run(str(tmp_path))[0] == 1

@@ -125,9 +125,21 @@ def test_bootstrap_manifests_validate_and_restrict(config: Config) -> None:
     assert project["spec"]["clusterResourceWhitelist"] == [
         {"group": "", "kind": "Namespace", "name": "pr-*"}]
     assert sorted(project["spec"]["sourceRepos"]) == ["/srv/gitops.git", "https://github.com/acme/shop.git"]
+    (root_project,) = files["appproject-root.yaml"]
+    assert root_project["spec"]["sourceRepos"] == ["/srv/gitops.git"]
+    assert root_project["spec"]["destinations"] == [
+        {"server": "https://kubernetes.default.svc", "namespace": "argocd"}]
+    assert root_project["spec"]["clusterResourceWhitelist"] == []
+    assert root_project["spec"]["namespaceResourceWhitelist"] == [{"group": "argoproj.io", "kind": "Application"}]
     (root,) = files["root-application.yaml"]
     assert root["spec"]["source"]["directory"]["include"] == "*/*/pr-*/application.yaml"
     assert root["spec"]["project"] == "previews-root"
     policy, binding = files["admission-guard.yaml"]
     assert "object.spec.project == 'previews'" in policy["spec"]["validations"][0]["expression"]
     assert binding["spec"]["policyName"] == policy["metadata"]["name"]
+
+
+def test_notifications_configmap_only_when_previewd_receives_notifications(config: Config) -> None:
+    # Applying it replaces an existing argocd-notifications-cm: never written unasked.
+    assert "argocd-notifications-cm.yaml" not in bootstrap_files(config)
+    assert "platform-namespaces-policy.yaml" not in bootstrap_files(config)

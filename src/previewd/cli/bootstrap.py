@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from previewd.cli.common import config_option, load, reports_errors
+from previewd.cli.common import config_option, reports_errors
 from previewd.core.render.bootstrap import bootstrap_files
+from previewd.settings import load_config
 
 
 @click.command("bootstrap")
@@ -15,8 +16,10 @@ from previewd.core.render.bootstrap import bootstrap_files
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
 @reports_errors
 def command(config_path: Path, out: Path) -> None:
-    """Write the AppProject, the root Application and the admission guard into OUT."""
-    config = load(config_path)
+    """Write the one-time install manifests into OUT: the previews and root AppProjects, the
+    root Application, the admission guard, and (when configured) the Argo CD Notifications
+    ConfigMap and the platform-namespace policy."""
+    config = load_config(config_path)
     files = bootstrap_files(config)
     out.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():

@@ -10,9 +10,7 @@ from typing import ParamSpec, TypeVar
 
 import click
 
-from previewd.config import Config
 from previewd.errors import PreviewdError
-from previewd.settings import load_config
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -38,6 +36,3 @@ def config_option(required: bool = True) -> Callable[[Callable[P, R]], Callable[
         required=required, help="previewd.yaml",
     )
 
-
-def load(path: Path) -> Config:
-    return load_config(path)

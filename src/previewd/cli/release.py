@@ -9,9 +9,8 @@ from typing import Any
 
 import click
 import httpx
-import yaml
 
-from previewd.cli.common import config_option, load, reports_errors
+from previewd.cli.common import config_option, reports_errors
 from previewd.config import ReleasesConfig
 from previewd.errors import PermanentError, TransientError
 from previewd.releases.contract import (
@@ -22,7 +21,8 @@ from previewd.releases.contract import (
     parse_release,
 )
 from previewd.releases.render import render_bytes
-from previewd.releases.scan import check, read_yaml
+from previewd.releases.scan import InvalidYaml, check, read_yaml
+from previewd.settings import load_config
 
 DEFAULT_ENVIRONMENTS = ("dev", "staging", "prod")
 
@@ -35,7 +35,7 @@ def group() -> None:
 def _releases(config_path: Path | None) -> ReleasesConfig | None:
     if config_path is None:
         return None
-    releases = load(config_path).releases
+    releases = load_config(config_path).releases
     if releases is None:
         raise PermanentError(f"{config_path} has no releases: section")
     return releases
@@ -70,7 +70,7 @@ def _load_pair(env_dir: Path) -> tuple[Any, Any]:
         release = parse_release(read_yaml(env_dir / RELEASE_FILE), str(env_dir / RELEASE_FILE))
     except ContractError as err:
         raise PermanentError("\n".join(f"{err.source}: {p}" for p in err.problems)) from None
-    except (OSError, yaml.YAMLError) as err:
+    except (OSError, InvalidYaml) as err:
         raise PermanentError(f"cannot read {env_dir}: {err}") from None
     return env, release
 
@@ -92,7 +92,7 @@ def render_command(env_dir: Path, out: Path | None) -> None:
 
 
 def _server(config_path: Path, url: str | None) -> tuple[str, str | None]:
-    config = load(config_path)
+    config = load_config(config_path)
     token = config.releases.api_token if config.releases else None
     base = url or f"http://{config.server.listen}"
     return base.rstrip("/"), token.get_secret_value() if token else None

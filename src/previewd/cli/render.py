@@ -6,13 +6,14 @@ from pathlib import Path
 
 import click
 
-from previewd.cli.common import config_option, load, reports_errors
+from previewd.cli.common import config_option, reports_errors
 from previewd.core import naming
 from previewd.core.models import PullRequest
 from previewd.core.policy import decide
 from previewd.core.render.preview import PreviewInput, render_preview
 from previewd.errors import PermanentError
 from previewd.jobs.pull_requests import trigger_of
+from previewd.settings import load_config
 
 
 @click.command("render")
@@ -28,7 +29,7 @@ from previewd.jobs.pull_requests import trigger_of
 def command(config_path: Path, repo: str, number: int, sha: str, labels: tuple[str, ...],
             created_at: str, images: tuple[str, ...], out: Path) -> None:
     """Render one PR's preview directory into OUT (the same bytes serve commits)."""
-    config = load(config_path)
+    config = load_config(config_path)
     repo_cfg = config.repository(repo)
     if repo_cfg is None:
         raise PermanentError(f"repository {repo} is not in {config_path}")

@@ -68,8 +68,16 @@ def env_dirs(root: Path, base: str) -> list[str]:
     return found
 
 
+class InvalidYaml(ValueError):
+    """A contract file that is not UTF-8 YAML."""
+
+
 def read_yaml(path: Path) -> object:
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    """Parse a contract file; InvalidYaml for bad YAML or bytes that are not UTF-8."""
+    try:
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise InvalidYaml(f"not valid YAML ({err})") from None
 
 
 @dataclass
@@ -94,8 +102,8 @@ class Scanner:
                                                 self.environments))
         except ContractError as err:
             value = "; ".join(f"{err.source}: {p}" for p in err.problems)
-        except (yaml.YAMLError, UnicodeDecodeError) as err:
-            value = f"{rel}/{APP_ENV_FILE}: not valid YAML ({err})"
+        except InvalidYaml as err:
+            value = f"{rel}/{APP_ENV_FILE}: {err}"
         self._cache[rel] = (key, value)
         return value
 
@@ -154,8 +162,8 @@ def check(root: Path, base: str, environments: Sequence[str] | None) -> ScanResu
         except ContractError as err:
             problems += [f"{source}: {p}" for p in err.problems]
             continue
-        except yaml.YAMLError as err:
-            problems.append(f"{source}: not valid YAML ({err})")
+        except InvalidYaml as err:
+            problems.append(f"{source}: {err}")
             continue
         problems += [f"{source}: {p}" for p in same_owner(entry.env, release)]
     for match in result.index.conflicts():

@@ -99,14 +99,21 @@ def admission_guard(config: Config) -> list[Manifest]:
 
 
 def bootstrap_files(config: Config) -> dict[str, bytes]:
-    """File name -> YAML of every install manifest."""
+    """File name -> YAML of every install manifest (what ``previewd bootstrap`` writes)."""
     return {
         "appproject-previews.yaml": dump_all([previews_project(config)]),
         "appproject-root.yaml": dump_all([root_project(config)]),
         "root-application.yaml": dump_all([root_application(config)]),
         "admission-guard.yaml": dump_all(admission_guard(config)),
-        "argocd-notifications-cm.yaml": dump_all([notifications_configmap(config)]),
-    } | _release_files(config)
+    } | _notification_files(config) | _release_files(config)
+
+
+def _notification_files(config: Config) -> dict[str, bytes]:
+    """Argo CD Notifications wiring, only when previewd is configured to receive it: applying
+    the ConfigMap replaces an existing one, so it is never written by surprise."""
+    if config.argocd.notifications_token is None:
+        return {}
+    return {"argocd-notifications-cm.yaml": dump_all([notifications_configmap(config)])}
 
 
 def _release_files(config: Config) -> dict[str, bytes]:
