@@ -13,6 +13,11 @@ def lint_bundle(path: Path) -> list[Finding]:
     """Every finding for the bundle at ``path`` (empty when clean)."""
     if not (path / "kustomization.yaml").is_file():
         return [Finding("kustomization.yaml", "-", "kustomization", f"{path}/kustomization.yaml is missing")]
+    remote = kustomize.remote_references(path)
+    if remote:
+        # Refused before building: a preview bundle is self-contained at the PR's head commit.
+        return [Finding(file, "-", "no-remote-resources", f"remote reference {entry!r}; vendor it into the bundle")
+                for file, entry in remote]
     try:
         docs = kustomize.build(path)
     except PermanentError as err:
