@@ -172,3 +172,22 @@ def test_durations(text: object, seconds: int) -> None:
 def test_bad_duration() -> None:
     with pytest.raises(ValueError, match="duration"):
         parse_duration("5 minutes")
+
+
+@pytest.mark.parametrize("section, key", [("gitops", "url"), ("argocd", "gitops_repo_url")])
+def test_passwords_in_git_urls_are_refused(section: str, key: str) -> None:
+    data = example()
+    data[section][key] = "https://bot:ghp_s3cret@github.com/acme/gitops.git"
+    text = problems(data)
+    assert f"{section}.{key}: Value error" not in text and f"{section}.{key}" in text
+    assert "must not contain credentials" in text
+    assert "ghp_s3cret" not in text
+
+
+def test_deploy_repo_url_may_not_carry_a_password_but_ssh_users_are_fine() -> None:
+    data = example()
+    data["repositories"][0]["deploy"]["repo_url"] = "https://x:tok@github.com/acme/shop.git"
+    assert "repositories.0.deploy.repo_url" in problems(data)
+    data["repositories"][0]["deploy"]["repo_url"] = "ssh://git@github.com/acme/shop.git"
+    data["gitops"]["url"] = "git@github.com:acme/gitops.git"
+    parse_config(data, ENV)

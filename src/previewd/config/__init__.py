@@ -1,6 +1,6 @@
 """Typed configuration models (pydantic, strict). Loading lives in ``previewd.settings``."""
 
-from previewd.config.base import DnsLabel, Duration, HttpUrl, RelativePath, Strict, parse_duration
+from previewd.config.base import DnsLabel, Duration, GitUrl, HttpUrl, RelativePath, Strict, parse_duration
 from previewd.config.previews import EgressRule, LimitRangeConfig, NetworkConfig, PreviewDefaults, QuotaConfig
 from previewd.config.releases import PlatformIdentities, ReleaseGitopsConfig, ReleasesConfig
 from previewd.config.repositories import (
@@ -30,6 +30,7 @@ __all__ = [
     "Duration",
     "EgressRule",
     "GatewayRef",
+    "GitUrl",
     "GithubAuthConfig",
     "GithubConfig",
     "GitopsConfig",

@@ -12,6 +12,7 @@ from previewd.core import naming
 
 _DURATION = re.compile(r"^(\d+)(ms|s|m|h|d)$")
 _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_URL_PASSWORD = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/@\s]*:[^/@\s]*@")
 _HTTP_URL = re.compile(r"https?://[^\s/]+(/\S*)?")
 
 
@@ -41,6 +42,16 @@ def _relative_path(value: str) -> str:
     return clean
 
 
+def _git_url(value: str) -> str:
+    # A password in a URL ends up in rendered manifests, logs and .git/config; credentials go
+    # in gitops.username/password (handed to git through GIT_ASKPASS) instead.
+    if _URL_PASSWORD.match(value):
+        raise ValueError("must not contain credentials (user:password@); use username and password")
+    if value.startswith("-") or any(c.isspace() for c in value) or not value:
+        raise ValueError("not a git URL or path")
+    return value
+
+
 def _http_url(value: str) -> str:
     if not _HTTP_URL.fullmatch(value):
         raise ValueError("expected an http(s) URL")
@@ -51,6 +62,7 @@ Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
 RelativePath = Annotated[str, AfterValidator(_relative_path)]
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
+GitUrl = Annotated[str, AfterValidator(_git_url)]
 
 
 class Strict(BaseModel):

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from pydantic import Field, field_validator, model_validator
 
-from previewd.config.base import DnsLabel, Duration, RelativePath, Strict
+from previewd.config.base import DnsLabel, Duration, GitUrl, RelativePath, Strict
 from previewd.core import images as image_refs
 from previewd.core import naming
 
@@ -22,7 +22,7 @@ class TriggerConfig(Strict):
 
 
 class DeployConfig(Strict):
-    repo_url: str
+    repo_url: GitUrl
     path: RelativePath = "deploy/preview"
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from previewd.config.base import DnsLabel, Duration, HttpUrl, RelativePath, Strict
+from previewd.config.base import DnsLabel, Duration, GitUrl, HttpUrl, RelativePath, Strict
 
 
 class ServerConfig(Strict):
@@ -83,7 +83,7 @@ class GithubConfig(Strict):
 
 
 class GitopsConfig(Strict):
-    url: str
+    url: GitUrl
     branch: str = "main"
     path: RelativePath = "previews"
     workdir: str = ".previewd/gitops-work"
@@ -105,7 +105,7 @@ class ArgoCDConfig(Strict):
     namespace: DnsLabel = "argocd"
     project: DnsLabel = "previews"
     destination_server: str = "https://kubernetes.default.svc"
-    gitops_repo_url: str | None = None  # the URL Argo CD reads the GitOps repo from
+    gitops_repo_url: GitUrl | None = None  # the URL Argo CD reads the GitOps repo from
     root_project: DnsLabel = "previews-root"
     url: HttpUrl | None = None  # Argo CD web UI, for links in PR comments
     notifications_token: SecretStr | None = None  # bearer token Argo CD sends to /hooks/argocd
