@@ -11,6 +11,9 @@ FORBIDDEN_FOR_CORE = (
     "previewd.settings", "subprocess", "httpx", "sqlalchemy", "socket", "githubkit", "fastapi",
     "asyncio", "time",
 )
+FORBIDDEN_FOR_CORE_EXTRA = ("previewd.releases",)
+# The release controller's pure half (contract, matching, policy, editing, rendering).
+PURE_RELEASE_MODULES = ("contract", "matching", "policy", "editing", "render")
 FORBIDDEN_FOR_ADAPTERS = ("previewd.jobs", "previewd.runtime", "previewd.http", "previewd.cli")
 
 
@@ -42,7 +45,16 @@ def violations(package: str, forbidden: tuple[str, ...]) -> list[str]:
 
 
 def test_core_is_pure() -> None:
-    assert violations("core", FORBIDDEN_FOR_CORE) == []
+    assert violations("core", FORBIDDEN_FOR_CORE + FORBIDDEN_FOR_CORE_EXTRA) == []
+
+
+def test_release_logic_is_pure() -> None:
+    found = []
+    for name in PURE_RELEASE_MODULES:
+        path = SRC / "releases" / f"{name}.py"
+        found += [f"releases/{name}.py imports {m}" for m in runtime_imports(path)
+                  if any(m == f or m.startswith(f + ".") for f in FORBIDDEN_FOR_CORE)]
+    assert found == []
 
 
 def test_adapters_do_not_reach_up() -> None:

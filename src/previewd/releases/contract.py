@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from previewd.core.render.platform_namespaces import PLATFORM_PREFIX
 from previewd.errors import validation_problems
 from previewd.releases.matching import Repository, RepositoryError, normalise
 
@@ -31,7 +32,6 @@ API_VERSION = "idp.meshcloud.io/v1alpha1"
 APP_ENV_FILE = "app-env.yaml"
 RELEASE_FILE = "release.yaml"
 APP_PREFIX = "app-"
-PLATFORM_PREFIX = "platform-"
 
 DnsLabel = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
 Quantity = Annotated[

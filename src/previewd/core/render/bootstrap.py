@@ -8,9 +8,9 @@ from previewd.core import naming
 from previewd.core.render.admission import deny_policy
 from previewd.core.render.application import gitops_repo_url
 from previewd.core.render.notifications import notifications_configmap
+from previewd.core.render.platform_namespaces import platform_namespace_policy
 from previewd.core.render.preview import MANAGED_BY
 from previewd.core.render.yamlout import Manifest, dump_all
-from previewd.releases.namespace_policy import platform_namespace_policy
 
 if TYPE_CHECKING:
     from previewd.config import Config
