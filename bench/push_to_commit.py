@@ -22,7 +22,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,7 +37,7 @@ from tests.support import (  # noqa: E402
     write_config,
 )
 
-from bench.common import pct, ref_value  # noqa: E402
+from bench.common import Targets, pct, ref_value, wait_until  # noqa: E402
 
 TARGET_NOTIFIED_P50_S = 1.0
 IMAGE_UPDATER_POLL_S = 120.0  # Argo CD Image Updater's default interval, for comparison
@@ -51,14 +50,6 @@ def committed_digest(bare: Path, number: int, digest: str) -> bool:
         ["git", "-C", str(bare), "show", f"main:previews/acme/shop/pr-{number}/application.yaml"],
         capture_output=True, text=True)
     return proc.returncode == 0 and digest in proc.stdout
-
-
-def wait_until(predicate: Callable[[], bool], deadline: float, interval: float = 0.005) -> bool:
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return False
 
 
 def run_mode(notified: bool, iterations: int, ci_delay: float) -> list[float]:
@@ -126,12 +117,13 @@ def main() -> int:
           f"CI delay 0..{args.ci_delay:g} s")
     notified = run_mode(True, iterations, args.ci_delay)
     polled = run_mode(False, iterations, args.ci_delay)
-    ok = pct(notified, 50) <= TARGET_NOTIFIED_P50_S
+    targets = Targets()
     report("notification-driven", notified,
-           f"target p50 <= {TARGET_NOTIFIED_P50_S:g} s  [{'met' if ok else 'MISSED'}]")
+           targets.check("notification-driven p50", pct(notified, 50) <= TARGET_NOTIFIED_P50_S,
+                         f"p50 <= {TARGET_NOTIFIED_P50_S:g} s"))
     report("poll-driven (backoff)", polled,
            f"no target; Argo CD Image Updater polls every {IMAGE_UPDATER_POLL_S:g} s")
-    return 0 if ok else 2
+    return targets.exit_code()
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +31,7 @@ from tests.registry_support import OciLayout, Registry, skopeo_push  # noqa: E40
 from tests.release_support import app_env, commit_all, env_path, release_text  # noqa: E402
 from tests.support import Serve, base_config, free_port, git, make_bare, write_config  # noqa: E402
 
-from bench.common import pct, ref_value, wait_ref_change  # noqa: E402
+from bench.common import Targets, commit_count, pct, ref_value, wait_ref_change  # noqa: E402
 from previewd.releases.matching import normalise  # noqa: E402
 from previewd.releases.scan import Scanner  # noqa: E402
 
@@ -76,7 +75,7 @@ def match_times(checkout: Path, host: str, lookups: int) -> tuple[list[float], f
     return samples, full, incremental, len(scan.entries)
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pushes", type=int, default=20)
     parser.add_argument("--envs", type=int, default=10_000)
@@ -119,29 +118,31 @@ def main() -> None:
         checkout = tmp / "match-checkout"
         git("clone", "--quiet", str(state), str(checkout))
         samples, full, incremental, count = match_times(checkout, registry.host, 30_000)
-        commits = subprocess.run(["git", "-C", str(state), "rev-list", "--count", "main"],
-                                 capture_output=True, text=True).stdout.strip()
+        commits = commit_count(state)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
     end_ms = [x * 1000 for x in from_end]
     start_ms = [x * 1000 for x in from_start]
     p50 = statistics.median(from_end)
+    targets = Targets()
     print(f"state repository: {args.envs} app-envs (built in {built:.1f} s), {commits} commits")
     print(f"push -> release commit, with registry notifications (n={len(end_ms)})")
     print(f"  from push done   p50 {statistics.median(end_ms):7.1f} ms   p95 {pct(end_ms, 95):7.1f} ms   "
-          f"target p50 <= {TARGET_P50_S * 1000:.0f} ms   {'OK' if p50 <= TARGET_P50_S else 'MISSED'}")
+          + targets.check("push -> release commit p50", p50 <= TARGET_P50_S,
+                          f"p50 <= {TARGET_P50_S * 1000:.0f} ms"))
     print(f"  from push start  p50 {statistics.median(start_ms):7.1f} ms   p95 {pct(start_ms, 95):7.1f} ms   "
           f"(skopeo upload itself p50 {statistics.median(push_s) * 1000:.1f} ms)")
     us = [x * 1e6 for x in samples]
     p99_ms = pct(us, 99) / 1000
     print(f"match (normalise + index lookup) over {count} app-envs (n={len(us)})")
     print(f"  p50 {statistics.median(us):6.1f} us   p99 {pct(us, 99):6.1f} us   "
-          f"target p99 <= {TARGET_MATCH_MS} ms   {'OK' if p99_ms <= TARGET_MATCH_MS else 'MISSED'}   "
+          + targets.check("match p99", p99_ms <= TARGET_MATCH_MS, f"p99 <= {TARGET_MATCH_MS} ms") + "   "
           f"(max {max(us) / 1000:.3f} ms, includes any GC pause or preemption)")
     print(f"  scan of the checkout: full {full * 1000:.0f} ms, incremental (nothing changed) "
           f"{incremental * 1000:.0f} ms")
+    return targets.exit_code()
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -32,13 +32,15 @@ from tests.support import (  # noqa: E402
     Serve,
     base_config,
     free_port,
+    git,
     github_headers,
     make_bare,
     pr_payload,
     write_config,
 )
 
-from bench.common import pct, ref_value, wait_ref_change  # noqa: E402
+from bench.common import Targets, commit_count, pct, ref_value, wait_ref_change  # noqa: E402
+from previewd.config import Config  # noqa: E402
 
 TARGET_RATIO = 1.5
 TARGET_BURST_S = 20.0
@@ -46,15 +48,11 @@ TARGET_BURST_COMMITS = 100
 TARGET_RSS_MB = 200.0
 
 
-def git(*args: str, cwd: Path) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
-
-
 def floor(tmp: Path, files: dict[str, bytes], runs: int) -> list[float]:
     """Plain git: write the same files, add, commit, push."""
     bare = make_bare(tmp / "floor.git")
     work = tmp / "floor-work"
-    subprocess.run(["git", "clone", "-q", str(bare), str(work)], check=True, capture_output=True)
+    git("clone", "-q", str(bare), str(work))
     git("config", "user.name", "bench", cwd=work)
     git("config", "user.email", "bench@example.com", cwd=work)
     samples = []
@@ -107,7 +105,7 @@ def count_previews(bare: Path) -> int:
     return len(proc.stdout.splitlines())
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--single", type=int, default=30)
     parser.add_argument("--burst", type=int, default=1000)
@@ -134,7 +132,7 @@ def main() -> None:
             floor_samples = floor(tmp, files, args.single)
 
             before = count_previews(bare)
-            commits_before = _commit_count(bare)
+            commits_before = commit_count(bare)
             start = time.perf_counter()
             asyncio.run(burst(url, args.burst, 1))
             sent = time.perf_counter() - start
@@ -143,7 +141,7 @@ def main() -> None:
                 time.sleep(0.05)
             burst_s = time.perf_counter() - start
             done = count_previews(bare) - before
-            commits = _commit_count(bare) - commits_before
+            commits = commit_count(bare) - commits_before
             rss = peak_rss_mb(serve.proc.pid) if serve.proc else float("nan")
         finally:
             serve.stop()
@@ -154,32 +152,29 @@ def main() -> None:
     floor_ms = [x * 1000 for x in floor_samples]
     p50, floor_p50 = statistics.median(ms), statistics.median(floor_ms)
     ratio = p50 / floor_p50
+    targets = Targets()
     print("webhook -> commit visible in the bare remote (single events)")
     print(f"  previewd   p50 {p50:7.1f} ms   p95 {pct(ms, 95):7.1f} ms   p99 {pct(ms, 99):7.1f} ms   (n={len(ms)})")
     print(f"  git floor  p50 {floor_p50:7.1f} ms   p95 {pct(floor_ms, 95):7.1f} ms   (add+commit+push)")
-    print(f"  ratio      {ratio:5.2f}x   target <= {TARGET_RATIO}x   {'OK' if ratio <= TARGET_RATIO else 'MISSED'}")
+    print(f"  ratio      {ratio:5.2f}x   "
+          + targets.check("single-event ratio to git", ratio <= TARGET_RATIO, f"<= {TARGET_RATIO}x"))
     print(f"burst of {args.burst} opened events for {args.burst} PRs")
     print(f"  all accepted in {sent:5.2f} s; committed {done}/{args.burst} in {burst_s:5.2f} s   "
-          f"target <= {TARGET_BURST_S} s   {'OK' if done == args.burst and burst_s <= TARGET_BURST_S else 'MISSED'}")
-    print(f"  commits    {commits}   target <= {TARGET_BURST_COMMITS}   "
-          f"{'OK' if commits <= TARGET_BURST_COMMITS else 'MISSED'}")
-    print(f"  peak RSS   {rss:6.1f} MB   target <= {TARGET_RSS_MB} MB   {'OK' if rss <= TARGET_RSS_MB else 'MISSED'}")
+          + targets.check("burst committed in time", done == args.burst and burst_s <= TARGET_BURST_S,
+                          f"<= {TARGET_BURST_S} s"))
+    print(f"  commits    {commits}   "
+          + targets.check("burst commits", commits <= TARGET_BURST_COMMITS, f"<= {TARGET_BURST_COMMITS}"))
+    print(f"  peak RSS   {rss:6.1f} MB   "
+          + targets.check("peak RSS", rss <= TARGET_RSS_MB, f"<= {TARGET_RSS_MB} MB"))
+    return targets.exit_code()
 
 
-def _rendered_files(config: object) -> dict[str, bytes]:
-    from previewd.config import Config
+def _rendered_files(config: Config) -> dict[str, bytes]:
     from previewd.core.render.preview import PreviewInput, render_preview
 
-    assert isinstance(config, Config)
     repo = config.repositories[0]
     return render_preview(config, repo, PreviewInput(repo.name, 1, "a" * 40))
 
 
-def _commit_count(bare: Path) -> int:
-    proc = subprocess.run(["git", "-C", str(bare), "rev-list", "--count", "main"],
-                          capture_output=True, text=True)
-    return int(proc.stdout.strip() or 0)
-
-
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -1,4 +1,5 @@
-"""Shared fixtures: a bare GitOps remote, a free port, a real registry, a throwaway PostgreSQL."""
+"""Shared fixtures: a bare GitOps remote, a free port, a real registry, a throwaway PostgreSQL,
+FakeGitHub on loopback."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests import support
+from tests.fakes import FakeGitHub
 from tests.postgres_support import postgres  # noqa: F401  (session fixture: a throwaway PostgreSQL)
 from tests.registry_support import Registry
 
@@ -27,3 +29,10 @@ def registry(tmp_path: Path) -> Iterator[Registry]:
     """A real docker-registry on loopback (no notifications, deletes enabled)."""
     with Registry(tmp_path / "registry") as reg:
         yield reg
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeGitHub]:
+    """A fresh FakeGitHub (the GitHub REST API double) serving on loopback."""
+    with FakeGitHub() as gh:
+        yield gh

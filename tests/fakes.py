@@ -184,6 +184,18 @@ class FakeClock:
         return self.now
 
 
+class FakeSleep:
+    """A ``sleep`` that records each wait and moves ``clock`` on by it instead of waiting."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.calls: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+        self.clock.now += seconds
+
+
 # -- GitHub --------------------------------------------------------------------------------
 
 

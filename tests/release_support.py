@@ -4,7 +4,6 @@ and real state repositories (a bare remote seeded through a real clone)."""
 from __future__ import annotations
 
 import copy
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -99,8 +98,7 @@ def commit_all(clone: Path, message: str) -> None:
 
 def changed_files(bare: Path, rev: str = "main") -> list[str]:
     """Files changed by the commit ``rev`` of a bare repo."""
-    out = subprocess.run(["git", "-C", str(bare), "show", "--format=", "--name-only", rev],
-                         capture_output=True, text=True, check=True).stdout
+    out = git("-C", str(bare), "show", "--format=", "--name-only", rev)
     return [line for line in out.splitlines() if line]
 
 

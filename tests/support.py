@@ -24,6 +24,8 @@ from typing import Any
 import httpx
 import yaml
 
+from previewd.core.models import Preview, PreviewState, PullRequest
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 FIXTURES = SHARED / "fixtures" / "github-webhooks"
@@ -57,6 +59,29 @@ def git(*args: str, cwd: Path | None = None) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
 
 
+def make_pr(**overrides: Any) -> PullRequest:
+    """An open, labelled, same-repository PR by a user (acme/shop#42); override any field."""
+    repo = overrides.get("repo", REPO)
+    fields: dict[str, Any] = {
+        "repo": repo, "number": 42, "state": "open", "merged": False, "draft": False,
+        "labels": ("preview",), "head_sha": "a" * 40, "head_repo": repo, "author_login": "dev",
+        "author_type": "User", "updated_at": "2026-01-01T00:00:00Z",
+    }
+    return PullRequest(**{**fields, **overrides})
+
+
+def make_preview(**overrides: Any) -> Preview:
+    """An allowed, pending preview of ``make_pr()`` with the same repo and number; override any
+    field (``pr`` included)."""
+    repo, number = overrides.get("repo", REPO), overrides.get("number", 42)
+    fields: dict[str, Any] = {
+        "repo": repo, "number": number, "pr": make_pr(repo=repo, number=number), "allowed": True,
+        "reason": "label set", "reason_code": "ok", "state": PreviewState.PENDING,
+        "namespace": f"shop-pr-{number}", "host": f"shop-pr-{number}.example.com",
+    }
+    return Preview(**{**fields, **overrides})
+
+
 def make_bare(path: Path) -> Path:
     git("init", "--quiet", "--bare", "--initial-branch=main", str(path))
     return path
@@ -70,17 +95,32 @@ def remote_log(bare: Path, branch: str = "main") -> list[str]:
 
 
 def remote_files(bare: Path, prefix: str = "", branch: str = "main") -> dict[str, bytes]:
-    """Every file under ``prefix`` at the tip of ``branch`` of a bare repo."""
+    """Every file under ``prefix`` at the tip of ``branch`` of a bare repo (two git runs: the
+    tree listing, then every blob through one ``cat-file --batch``)."""
     spec = ["--", prefix] if prefix else []
-    proc = subprocess.run(["git", "-C", str(bare), "ls-tree", "-r", "--name-only", branch, *spec],
-                          capture_output=True, text=True)
+    proc = subprocess.run(["git", "-C", str(bare), "ls-tree", "-r", "-z", branch, *spec],
+                          capture_output=True)
     if proc.returncode != 0:
         return {}
-    return {
-        name: subprocess.run(["git", "-C", str(bare), "show", f"{branch}:{name}"],
-                             capture_output=True, check=True).stdout
-        for name in proc.stdout.splitlines()
-    }
+    blobs: list[tuple[str, str]] = []  # (object id, path)
+    for entry in proc.stdout.decode().split("\0"):
+        if entry:
+            meta, _, name = entry.partition("\t")
+            _mode, kind, oid = meta.split()
+            if kind == "blob":
+                blobs.append((oid, name))
+    if not blobs:
+        return {}
+    out = subprocess.run(["git", "-C", str(bare), "cat-file", "--batch"], capture_output=True,
+                         check=True, input="".join(f"{oid}\n" for oid, _ in blobs).encode()).stdout
+    files: dict[str, bytes] = {}
+    offset = 0
+    for _oid, name in blobs:
+        header_end = out.index(b"\n", offset)
+        size = int(out[offset:header_end].split()[2])
+        files[name] = out[header_end + 1:header_end + 1 + size]
+        offset = header_end + 1 + size + 1  # the content is followed by a newline
+    return files
 
 
 def base_config(tmp: Path, bare: Path, port: int = 8080, **overrides: Any) -> dict[str, Any]:

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from previewd.adapters.git import GitError, GitIdentity, GitWorkspace, scrub
+from previewd.adapters.git import GitError, GitIdentity, GitWorkspace
 from previewd.core.models import FileChange
 from previewd.core.planning import commit_message
+from previewd.errors import scrub
 from tests.support import git, remote_files, remote_log
 
 ID = GitIdentity("previewd", "previewd@example.com")
@@ -89,7 +90,7 @@ def test_https_credentials_go_through_askpass_never_the_url(tmp_path: Path) -> N
 
     ws = GitWorkspace("https://git.example.com/acme/gitops.git", "main", tmp_path / "w", ID,
                       GitCredentials("bot", "s3cr3t-token"))
-    env = ws._env()
+    env = ws._env(network=True)
     assert "s3cr3t-token" not in ws.url
     askpass = env["GIT_ASKPASS"]
     ask = lambda prompt: subprocess.run([askpass, prompt], env=env, capture_output=True,  # noqa: E731
@@ -97,3 +98,42 @@ def test_https_credentials_go_through_askpass_never_the_url(tmp_path: Path) -> N
     assert ask("Username for 'https://git.example.com': ") == "bot"
     assert ask("Password for 'https://bot@git.example.com': ") == "s3cr3t-token"
     assert "s3cr3t-token" not in Path(askpass).read_text()  # the script holds no secret
+
+
+def test_local_commands_get_no_credentials(tmp_path: Path) -> None:
+    from previewd.adapters.git import GitCredentials
+
+    ws = GitWorkspace("https://git.example.com/acme/gitops.git", "main", tmp_path / "w", ID,
+                      GitCredentials("bot", "s3cr3t-token"))
+    local = ws._env(network=False)
+    assert "s3cr3t-token" not in local.values()
+    assert "GIT_ASKPASS" not in local and "PREVIEWD_GIT_PASSWORD" not in local
+    assert ws._env(network=True)["PREVIEWD_GIT_PASSWORD"] == "s3cr3t-token"
+
+
+class AlwaysRejected(GitWorkspace):
+    """Every push loses the race; counts the syncs and sleeps between attempts."""
+
+    syncs = 0
+
+    def sync(self) -> None:
+        self.syncs += 1
+        super().sync()
+
+    def _push(self) -> bool:
+        return False
+
+
+def test_each_retry_syncs_once_and_the_last_attempt_neither_sleeps_nor_syncs(
+        bare: Path, tmp_path: Path) -> None:
+    sleeps: list[float] = []
+    ws = AlwaysRejected(str(bare), "main", tmp_path / "w", ID, push_attempts=3, sleep=sleeps.append)
+    ws.ensure_ready()
+    ws.syncs = 0
+    with pytest.raises(GitError, match="still rejected after 3 attempts"):
+        ws.apply([change(1)], commit_message)
+    assert ws.syncs == 2 and len(sleeps) == 2
+    ws.syncs = 0
+    with pytest.raises(GitError):
+        ws.apply([change(1)], commit_message)  # the unpushed commit is dropped before retrying
+    assert ws.syncs == 3

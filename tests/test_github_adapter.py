@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,29 +10,14 @@ from previewd.adapters.scm.github import GitHubScm
 from previewd.adapters.scm.github_http import NotFound, RateLimited
 from previewd.config import GithubConfig
 from previewd.errors import PermanentError, TransientError
-from tests.fakes import FakeClock, FakeGitHub
+from tests.fakes import FakeClock, FakeGitHub, FakeSleep
 from tests.support import REPO
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeGitHub]:
-    with FakeGitHub() as gh:
-        yield gh
-
-
-class Sleeps:
-    def __init__(self, clock: FakeClock) -> None:
-        self.clock, self.calls = clock, []  # type: ignore[var-annotated]
-
-    def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
-        self.clock.now += seconds
-
-
-def scm_for(fake: FakeGitHub, clock: FakeClock | None = None, sleeps: Sleeps | None = None) -> GitHubScm:
+def scm_for(fake: FakeGitHub, clock: FakeClock | None = None, sleeps: FakeSleep | None = None) -> GitHubScm:
     config = GithubConfig.model_validate({"api_url": fake.url, "auth": {"token": fake.token}})
     clock = clock or FakeClock(1_000_000.0)
-    return GitHubScm(config, wall=clock, sleep=sleeps or Sleeps(clock))
+    return GitHubScm(config, wall=clock, sleep=sleeps or FakeSleep(clock))
 
 
 def test_unchanged_list_is_answered_304_and_costs_nothing(fake: FakeGitHub) -> None:
@@ -67,7 +51,7 @@ def test_rate_limit_headers_are_tracked(fake: FakeGitHub) -> None:
 def test_short_retry_after_is_waited_inline(fake: FakeGitHub) -> None:
     fake.add_pull(REPO, 1, "1" * 40)
     clock = FakeClock(1_000_000.0)
-    sleeps = Sleeps(clock)
+    sleeps = FakeSleep(clock)
     fake.fail_next.append(("/pulls/1", 403, {"Retry-After": "1"}))  # secondary limit
     assert scm_for(fake, clock, sleeps).get_pull(REPO, 1)["number"] == 1
     assert sleeps.calls == [1.0]

@@ -23,7 +23,7 @@ from previewd.core.teardown import plan_teardowns
 from previewd.errors import ConfigError
 from previewd.settings import parse_config
 from tests import schemas
-from tests.support import base_config
+from tests.support import base_config, make_pr, make_preview
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
@@ -62,18 +62,15 @@ def test_teardown_guard() -> None:
 
 
 def pr(**kw: Any) -> PullRequest:
-    base: dict[str, Any] = {"repo": "acme/shop", "number": 42, "state": "open", "merged": False, "draft": False,
-                            "labels": ("preview",), "head_sha": SHA, "head_repo": "acme/shop",
-                            "author_login": "dev", "author_type": "User", "updated_at": "2026-01-01T00:00:00Z"}
-    return PullRequest(**{**base, **kw})
+    return make_pr(**{"head_sha": SHA, **kw})
 
 
 def preview(state: PreviewState, **kw: Any) -> Preview:
     p = kw.pop("pr", pr())
     decision = decide(p, Trigger(), requested=bool(kw.get("extra", {}).get("requested")))
-    return Preview(repo="acme/shop", number=42, pr=p, allowed=decision.allowed, reason=decision.reason,
-                   reason_code=decision.code, state=state, namespace="pr-42-shop",
-                   host="shop-pr-42.preview.example.com", **kw)
+    return make_preview(pr=p, allowed=decision.allowed, reason=decision.reason,
+                        reason_code=decision.code, state=state, namespace="pr-42-shop",
+                        host="shop-pr-42.preview.example.com", **kw)
 
 
 FACTS = FeedbackFacts(label_mode=True, label="preview", argocd_url="https://argocd.example.com")

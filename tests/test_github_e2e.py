@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from previewd.core.feedback import marker
 from tests.fakes import FakeGitHub
@@ -15,12 +13,6 @@ from tests.github_support import ARGO_TOKEN, CLEAN_BUNDLE, env, github_config
 from tests.support import REPO, Serve, pr_payload, remote_log, wait_for, write_config
 
 SHA = "3" * 40
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeGitHub]:
-    with FakeGitHub() as gh:
-        yield gh
 
 
 def serve(tmp_path: Path, bare: Path, port: int, fake: FakeGitHub, **github: object) -> Serve:

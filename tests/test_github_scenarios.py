@@ -37,12 +37,6 @@ PREFIX = "previews/acme/shop/pr-42"
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeGitHub]:
-    with FakeGitHub() as gh:
-        yield gh
-
-
-@pytest.fixture
 def service(tmp_path: Path, bare: Path, fake: FakeGitHub) -> Iterator[Service]:
     svc = service_for(tmp_path, bare, fake)
     yield svc
@@ -146,6 +140,12 @@ def test_mass_teardown_guard(tmp_path: Path, bare: Path, fake: FakeGitHub) -> No
     assert {preview_state(service, n) for n in (1, 2, 3)} == {PreviewState.DEPLOYING}
     status = runtime(service).status_json()["resync"]["mass_teardown_guard"]
     assert status["blocked"] is True and status["previews"] == ["acme/shop#1", "acme/shop#2", "acme/shop#3"]
+    def guard() -> float | None:
+        return service.metrics.registry.get_sample_value("previewd_mass_teardown_guard_blocked")
+
+    assert guard() == 0  # reading the status sets no metric
+    service.refresh_gauges()  # /metrics does
+    assert guard() == 1
     fake.update_pull(REPO, 3, state="open", updated_at="2026-01-03T00:00:00Z")  # two closes: allowed
     resync_now(service)
     settle(service)
@@ -326,14 +326,15 @@ def test_teardown_cleans_the_prs_ghcr_versions_through_the_packages_api(
     fake.close_pull(REPO, 42, updated_at="2026-01-02T00:00:00Z")
     resync_now(service)
     settle(service)
-    tag_cleanup.run(service.ctx)
+    retry = tag_cleanup.run(service.ctx)
     assert remote_files(bare, PREFIX) == {} and preview_state(service) == PreviewState.TORN_DOWN
     assert "**torn down**" in fake.comments(REPO, 42)[0]["body"]
     job = service.store.get_preview(REPO, 42).extra["tag_cleanup"]  # type: ignore[union-attr]
     assert job["pending"] is True and job["attempts"] == 1 and "HTTP 502" in job["error"]
+    assert retry is not None and 0 < retry.seconds <= tag_cleanup.FIRST_RETRY  # when the worker runs it again
     assert slept == [0.5, 1.0] and len(fake.container_tags("acme", "shop")) == 5
 
-    tag_cleanup.run(service.ctx, clock=lambda: job["next_at"])  # the retry, once due
+    assert tag_cleanup.run(service.ctx, clock=lambda: job["next_at"]) is None  # the retry, once due: done
     job = service.store.get_preview(REPO, 42).extra["tag_cleanup"]  # type: ignore[union-attr]
     assert job["pending"] is False and job["attempts"] == 2 and "error" not in job
     assert fake.container_tags("acme", "shop") == {

@@ -8,15 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from previewd.core.models import PullRequest
 from previewd.core.ordering import supersedes
 from previewd.core.policy import Trigger, decide
+from tests.support import make_pr
 
-PR = PullRequest(
-    repo="acme/shop", number=42, state="open", merged=False, draft=False, labels=("preview",),
-    head_sha="a" * 40, head_repo="acme/shop", author_login="dev", author_type="User",
-    updated_at="2026-01-01T00:00:00Z",
-)
+PR = make_pr()
 
 
 @pytest.mark.parametrize(

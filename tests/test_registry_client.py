@@ -185,3 +185,23 @@ def test_pagination_stays_on_the_registry() -> None:
          b'{"tags": ["a"]}')]})
     with pytest.raises(PermanentError, match="outside /v2/"):
         client.list_tags("registry.test", "acme/shop")
+
+
+def test_credentials_never_go_to_a_plain_http_token_realm() -> None:
+    challenge = {"WWW-Authenticate": 'Bearer realm="http://auth.test/token",service="registry.test"'}
+    ok = (200, {"Docker-Content-Digest": DIGEST, "Content-Type": "application/json"})
+    script = {"HEAD /v2/acme/shop/manifests/v1": [(401, challenge), ok],
+              "GET /token": [(200, {"Content-Type": "application/json"}, b'{"token": "t"}')]}
+    fake = FakeRegistryTransport(script)
+    secure = RegistryClient([RegistryConfig(host="registry.test", username="ci", password="s3cret")],
+                    transport=fake.transport, sleep=lambda _s: None)
+    with pytest.raises(PermanentError, match="not https") as err:
+        secure.head_manifest("registry.test", "acme/shop", "v1")
+    assert "auth.test" not in fake.hosts and "s3cret" not in err.value.diagnostics()
+
+    # A registry configured insecure (a local one) may name a plain-http realm.
+    fake = FakeRegistryTransport(script)
+    insecure = RegistryClient([RegistryConfig(host="registry.test", insecure=True, username="ci",
+                                      password="s3cret")], transport=fake.transport)
+    info = insecure.head_manifest("registry.test", "acme/shop", "v1")
+    assert info is not None and info.digest == DIGEST and "auth.test" in fake.hosts

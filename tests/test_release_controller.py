@@ -22,6 +22,7 @@ from previewd.errors import PermanentError
 from previewd.releases.controller import MAX_BACKOFF, ReleaseController
 from previewd.releases.editing import RELEASE_KEYS
 from previewd.runtime.workspaces import workspace_for
+from tests.fakes import FakeClock
 from tests.registry_support import OciLayout, Registry, skopeo_push
 from tests.release_support import (
     app_env,
@@ -63,21 +64,13 @@ class Rig:
 
 
 
-class ManualClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def make_controller(tmp: Path, bare: Path, registry: Registry, **config: Any) -> ReleaseController:
     releases = ReleasesConfig.model_validate(
         {"gitops": {"url": str(bare), "workdir": str(tmp / "state-work")}, **config})
     client = RegistryClient([RegistryConfig(host=registry.host, insecure=True)])
     store = ReleaseStore(Store(f"sqlite:///{tmp}/db/previewd.db"))
     return ReleaseController(releases, workspace_for(releases.gitops), client, store, CollectorRegistry(),
-                             monotonic=ManualClock())
+                             monotonic=FakeClock(1000.0))
 
 
 def rig(tmp: Path, registry: Registry, envs: dict[str, Any], **config: Any) -> Rig:
@@ -286,7 +279,7 @@ def test_state_repository_changes_are_picked_up_incrementally(tmp_path: Path,
 def test_queued_push_survives_a_registry_outage(tmp_path: Path, registry: Registry) -> None:
     r = rig(tmp_path, registry, {A: claimed(registry)})
     clock = r.controller._monotonic
-    assert isinstance(clock, ManualClock)
+    assert isinstance(clock, FakeClock)
     digest = r.push("1.0")
     registry.stop()
     store = r.controller.store

@@ -7,16 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from previewd.releases.contract import parse_app_env
-from previewd.releases.policy import (
-    Action,
-    Current,
-    RangeError,
-    Version,
-    decide,
-    parse_range,
-    parse_version,
-    satisfies,
-)
+from previewd.releases.policy import Action, Current, decide
+from previewd.releases.semver import RangeError, Version, parse_range, parse_version, satisfies
 from tests.release_support import app_env
 
 D1, D2, D3 = ("sha256:" + c * 64 for c in "123")
@@ -38,6 +30,9 @@ def env(mode: str | None = "auto", environment: str = "dev", **policy: str):  # 
     ("<=1.2", "1.3.0", False), ("*", "9.9.9", True), ("^1 || ^3", "3.1.0", True),
     ("^1 || ^3", "2.1.0", False), ("^1.2", "1.3.0-rc.1", False),
     (">=1.0.0-rc.1", "1.0.0-rc.2", True), (">=1.0.0-rc.1", "1.0.0-rc.0", False),
+    (">=1.0.0-rc.1", "1.5.0-beta", False), (">1.2", "1.3.0-rc.1", False), ("*", "1.0.0-rc.1", False),
+    ("^1.2.3-beta.1", "1.2.3-beta.2", True), ("^1.2.3-beta.1", "1.2.4-beta.1", False),
+    (">=1.0.0-rc.1 || >=2.0.0-rc.1", "2.0.0-rc.2", True),
     ("=1.2.3", "1.2.3", True), ("1.2.3", "1.2.4", False),
 ])
 def test_semver_ranges(spec: str, version: str, expected: bool) -> None:

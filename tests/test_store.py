@@ -20,7 +20,7 @@ from previewd.adapters.store.sql import Store, events
 from previewd.config.services import StoreConfig
 from previewd.core.models import Preview, PreviewState, PullRequest
 from previewd.errors import TransientError
-from tests.support import free_port
+from tests.support import free_port, make_pr, make_preview
 
 SHA512 = "sha512:" + "e" * 128  # OCI allows it; longer than a sha256 digest
 BIG_ID = 2**31 + 7  # GitHub comment ids no longer fit in 32 bits
@@ -55,17 +55,12 @@ def store(open_store: Callable[[], Store]) -> Store:
 
 
 def pr(number: int = 42, sha: str = "a" * 40, repo: str = "acme/shop") -> PullRequest:
-    return PullRequest(repo=repo, number=number, state="open", merged=False, draft=False,
-                       labels=("preview",), head_sha=sha, head_repo=repo, author_login="alice",
-                       author_type="User", updated_at="2026-01-01T00:00:00Z")
+    return make_pr(number=number, head_sha=sha, repo=repo)
 
 
 def preview(number: int = 42, repo: str = "acme/shop", **fields: object) -> Preview:
-    base = Preview(repo=repo, number=number, pr=pr(number, repo=repo), allowed=True, reason="label set",
-                   reason_code="ok", state=PreviewState.PENDING, namespace=f"shop-pr-{number}",
-                   host=f"shop-pr-{number}.example.com", generation=1, synced_generation=0,
-                   extra={"comment": BIG_ID})
-    return replace(base, **fields)  # type: ignore[arg-type]
+    return make_preview(**{"number": number, "repo": repo, "generation": 1,
+                           "extra": {"comment": BIG_ID}, **fields})
 
 
 # -- configuration -----------------------------------------------------------------------
@@ -193,6 +188,29 @@ def test_mark_synced_keeps_changes_made_meanwhile(store: Store) -> None:
     assert (two.synced_generation, two.state, two.dirty, two.reason) == (1, PreviewState.PENDING, True, "new push")
     assert store.get_preview("acme/shop", 3) is None
     assert [p.number for p in store.dirty_previews()] == [2]
+
+
+def test_preview_by_namespace_reads_inside_the_transaction(store: Store) -> None:
+    with store.transaction() as conn:
+        store.put_preview(conn, preview(1))
+        store.put_preview(conn, preview(2, repo="acme/api", namespace="api-pr-2"))
+        found = store.preview_by_namespace(conn, "api-pr-2")  # not yet committed: same connection
+        assert found is not None and (found.repo, found.number) == ("acme/api", 2)
+        assert store.preview_by_namespace(conn, "shop-pr-9") is None
+
+
+def test_pending_tag_cleanups_are_only_the_pending_ones(store: Store) -> None:
+    gone = {"state": PreviewState.TORN_DOWN}
+    with store.transaction() as conn:
+        store.put_preview(conn, preview(1, **gone, extra={"tag_cleanup": {"pending": True, "attempts": 0}}))
+        store.put_preview(conn, preview(2, **gone, extra={"tag_cleanup": {"pending": False, "deleted": []}}))
+        # "pending": true elsewhere in extra is not a cleanup request
+        store.put_preview(conn, preview(3, **gone, extra={"tag_cleanup": {"pending": False},
+                                                          "z": {"pending": True}}))
+        store.put_preview(conn, preview(4, extra={"tag_cleanup": {"attempts": 1, "next_at": 9.5,
+                                                                  "pending": True}}))
+        store.put_preview(conn, preview(5, **gone))
+    assert [p.number for p in store.pending_tag_cleanups()] == [1, 4]
 
 
 # -- GitHub state ------------------------------------------------------------------------

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 from pydantic import ValidationError
+
+_URL_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.IGNORECASE)
 
 
 class PreviewdError(Exception):
@@ -48,3 +53,13 @@ def validation_problems(error: ValidationError, unknown: str = "unknown key") ->
             message = unknown
         problems.append(f"{loc}: {message}")
     return problems
+
+
+def scrub(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """``text`` without URL userinfo (``https://user:token@`` -> ``https://***@``) and without
+    any of the known secret values: what errors and logs may carry."""
+    text = _URL_USERINFO.sub(r"\g<scheme>***@", text)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text

@@ -7,9 +7,7 @@ forced.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import re
 import shutil
 import stat
 import subprocess
@@ -19,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from previewd.core.models import FileChange
-from previewd.errors import PermanentError, TransientError
+from previewd.errors import PermanentError, TransientError, scrub
 
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.IGNORECASE)
+# Only these talk to the remote; every other command runs without the credential variables.
+_NETWORK_COMMANDS = frozenset({"clone", "fetch", "push"})
 _ASKPASS = """#!/bin/sh
 case "$1" in
   Username*) printf '%s\\n' "$PREVIEWD_GIT_USERNAME" ;;
@@ -36,15 +35,6 @@ EditFn = Callable[[Path], tuple[list[str], str]]  # work tree -> (changed paths,
 
 class GitError(TransientError):
     """A git command failed; the message has credentials removed."""
-
-
-def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """Remove ``user:token@`` from URLs and any known secret from ``text``."""
-    text = _URL_CREDENTIALS.sub(r"\g<scheme>***@", text)
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
 
 
 @dataclass(frozen=True)
@@ -82,48 +72,56 @@ class GitWorkspace:
         self.push_attempts = push_attempts
         self._sleep = sleep
         self._ready = False
-
-    # -- running git ---------------------------------------------------------------------
-
-    def _env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-        env.update(
+        self._secrets = (credentials.password,)
+        # The environment of every git run, built once: the process's own minus any GIT_*.
+        self._base_env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+        self._base_env.update(
             GIT_TERMINAL_PROMPT="0",
-            GIT_AUTHOR_NAME=self.identity.name,
-            GIT_AUTHOR_EMAIL=self.identity.email,
-            GIT_COMMITTER_NAME=self.identity.name,
-            GIT_COMMITTER_EMAIL=self.identity.email,
+            GIT_AUTHOR_NAME=identity.name,
+            GIT_AUTHOR_EMAIL=identity.email,
+            GIT_COMMITTER_NAME=identity.name,
+            GIT_COMMITTER_EMAIL=identity.email,
             GIT_CONFIG_NOSYSTEM="1",
             LC_ALL="C",
         )
-        if self.credentials.password:
-            env.update(
-                GIT_ASKPASS=str(self._askpass()),
-                PREVIEWD_GIT_USERNAME=self.credentials.username or "x-access-token",
-                PREVIEWD_GIT_PASSWORD=self.credentials.password,
-            )
-        return env
+        self._network_env: dict[str, str] | None = None  # + credentials, once askpass is written
 
-    def _askpass(self) -> Path:
+    # -- running git ---------------------------------------------------------------------
+
+    def _env(self, network: bool) -> dict[str, str]:
+        """The environment for one git run; credentials only for commands that reach the remote."""
+        if not network or not self.credentials.password:
+            return self._base_env
+        if self._network_env is None:
+            self._network_env = {
+                **self._base_env,
+                "GIT_ASKPASS": str(self._write_askpass()),
+                "PREVIEWD_GIT_USERNAME": self.credentials.username or "x-access-token",
+                "PREVIEWD_GIT_PASSWORD": self.credentials.password,
+            }
+        return self._network_env
+
+    def _write_askpass(self) -> Path:
+        """The askpass helper beside the work tree; it reads the secret from the environment."""
         path = self.workdir.parent / f".{self.workdir.name}-askpass"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(_ASKPASS)
-            path.chmod(stat.S_IRWXU)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(_ASKPASS)
+        path.chmod(stat.S_IRWXU)
         return path
+
+    def _failure(self, what: str, text: str) -> GitError:
+        """The error for a failed git ``what``, with URL credentials and the password removed."""
+        return GitError(f"git {what} failed: {scrub(text.strip(), self._secrets)}")
 
     def git(self, *args: str, check: bool = True, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
         argv = ["git", "-C", str(cwd or self.workdir), *args]
+        env = self._env(network=args[0] in _NETWORK_COMMANDS)
         try:
-            proc = subprocess.run(
-                argv, env=self._env(), capture_output=True, text=True, timeout=300, check=False
-            )
+            proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, check=False)
         except subprocess.TimeoutExpired:
             raise GitError(f"git {args[0]} timed out") from None
         if check and proc.returncode != 0:
-            secrets = (self.credentials.password or "",)
-            detail = scrub((proc.stderr or proc.stdout).strip(), secrets)
-            raise GitError(f"git {args[0]} failed: {detail}")
+            raise self._failure(args[0], proc.stderr or proc.stdout)
         return proc
 
     # -- clone and sync ------------------------------------------------------------------
@@ -206,7 +204,7 @@ class GitWorkspace:
             return True
         if "nothing to commit" in proc.stdout or "nothing added to commit" in proc.stdout:
             return False
-        raise GitError("git commit failed: " + scrub((proc.stderr or proc.stdout).strip()))
+        raise self._failure("commit", proc.stderr or proc.stdout)
 
     def _push(self) -> bool:
         """Push; False if the remote moved on (non-fast-forward), GitError otherwise."""
@@ -216,7 +214,7 @@ class GitWorkspace:
         text = proc.stdout + proc.stderr
         if "[rejected]" in text or "non-fast-forward" in text or "fetch first" in text:
             return False
-        raise GitError("git push failed: " + scrub(text.strip(), (self.credentials.password or "",)))
+        raise self._failure("push", text)
 
     def apply(self, changes: list[FileChange], message: MessageFn) -> str | None:
         """Converge ``changes`` into one commit on the remote branch. Returns the new commit, or
@@ -242,10 +240,18 @@ class GitWorkspace:
         return self._commit_index(message)
 
     def _converge(self, commit: Callable[[], bool]) -> str | None:
-        """Commit (False: nothing to do) and push; on rejection fetch, rebase, retry."""
+        """Commit (False: nothing to do) and push; on rejection fetch and rebase, and when that
+        fails too, back off, sync once and commit again on the fresh tree."""
         self.ensure_ready()
         delay = 0.05
         for attempt in range(self.push_attempts):
+            if attempt:
+                self._sleep(min(delay, 5.0))
+                delay *= 2
+                if self._ready:
+                    self.sync()
+                else:
+                    self.ensure_ready()  # after a GitError: re-clone if needed, then sync
             try:
                 if not commit():
                     return None
@@ -255,22 +261,27 @@ class GitWorkspace:
                 self.git("fetch", "--quiet", "origin")
                 if self.git("rebase", "--quiet", f"origin/{self.branch}", check=False).returncode != 0:
                     self.git("rebase", "--abort", check=False)
-                    self.sync()
                 elif self._push():
                     return self.head()
             except GitError:
-                self._ready = False
+                self._recover()
                 if attempt == self.push_attempts - 1:
                     raise
-                self._recover()
-            self._sleep(min(delay, 5.0))
-            delay *= 2
-            self.sync()
-        raise GitError(f"push to {scrub(self.url)} still rejected after {self.push_attempts} attempts")
+        self._recover()  # the tree holds our unpushed commit: the next call must sync first
+        raise GitError(f"push to {scrub(self.url, self._secrets)} still rejected after "
+                       f"{self.push_attempts} attempts")
 
     def _recover(self) -> None:
-        with contextlib.suppress(GitError):
-            self.ensure_ready()
+        """Forget that the clone is ready: the next use re-clones if needed and syncs."""
+        self._ready = False
+
+    def changed_paths(self, old: str, new: str) -> list[str] | None:
+        """Paths changed between two commits (renames as delete + add); None when git cannot
+        tell (a commit is unknown, e.g. after history was rewritten)."""
+        proc = self.git("diff", "--name-only", "--no-renames", old, new, "--", check=False)
+        if proc.returncode != 0:
+            return None
+        return proc.stdout.splitlines()
 
     def read_tree(self, rel: str) -> Mapping[str, bytes]:
         """Files below ``rel`` in the work tree (for tests and diagnostics)."""

@@ -2,7 +2,8 @@
 
 Shared by preview gating and the release controller. Auth follows the registry's
 ``WWW-Authenticate`` challenge: anonymous first, then Basic or a Bearer token from the
-challenge's realm (with the configured username/password, if any). Every error is a
+challenge's realm (with the configured username/password, if any; the realm must be https
+unless the registry is configured ``insecure``). Every error is a
 ``TransientError`` (retry may help) or a ``PermanentError``, with credentials scrubbed.
 """
 
@@ -15,13 +16,15 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import httpx
 
+from previewd.adapters.http_retry import backoff, retry_after
 from previewd.config import RegistryConfig
-from previewd.errors import PermanentError, TransientError
+from previewd.core.images import _DOCKER_HUB
+from previewd.errors import PermanentError, TransientError, scrub
 
 log = logging.getLogger("previewd.registry")
 
@@ -38,7 +41,11 @@ _REPOSITORY = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")
 _REFERENCE = re.compile(r"^(?:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|sha256:[0-9a-f]{64})$")
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
-_DOCKER_HUB = {"docker.io", "index.docker.io", "registry-1.docker.io"}
+
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 15.0
+MAX_RETRY_AFTER = 10.0  # longer Retry-After waits are handed back to the caller
+ATTEMPTS = 3  # for 429 and 5xx inside one call
 
 
 @dataclass(frozen=True)
@@ -47,15 +54,6 @@ class ManifestInfo:
 
     digest: str
     media_type: str | None
-    size: int | None = None
-
-
-@dataclass(frozen=True)
-class Timeouts:
-    connect: float = 5.0
-    read: float = 15.0
-    max_retry_after: float = 10.0  # longer Retry-After waits are handed back to the caller
-    attempts: int = 3  # for 429 and 5xx inside one call
 
 
 @dataclass
@@ -65,15 +63,8 @@ class _Auth:
     scheme: str | None = None  # None (anonymous works), "basic" or "bearer"
     realm: str | None = None
     service: str | None = None
-    tokens: dict[str, tuple[str, float]] | None = None  # scope -> (token, expires at monotonic)
-
-
-def scrub(text: str, secrets: Iterable[str | None]) -> str:
-    """Remove every secret value from ``text`` (errors and logs must never carry credentials)."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+    # scope -> (token, expires at monotonic)
+    tokens: dict[str, tuple[str, float]] = field(default_factory=dict)
 
 
 class RegistryClient:
@@ -82,15 +73,12 @@ class RegistryClient:
     def __init__(
         self,
         registries: Iterable[RegistryConfig],
-        timeouts: Timeouts | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._registries = {r.host: r for r in registries}
-        self._timeouts = timeouts or Timeouts()
-        t = self._timeouts
         self._http = httpx.Client(
-            timeout=httpx.Timeout(t.read, connect=t.connect),
+            timeout=httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT),
             transport=transport,
             follow_redirects=True,  # blob/manifest redirects to storage backends
             headers={"User-Agent": "previewd"},
@@ -123,9 +111,7 @@ class RegistryClient:
             self._raise_for(response, host, f"GET {repository}:{reference}")
             digest = "sha256:" + hashlib.sha256(response.content).hexdigest()
             media_type = _media_type(response.headers.get("content-type"))
-        length = response.headers.get("content-length")
-        size = int(length) if length and length.isdigit() else None
-        return ManifestInfo(digest, media_type, size)
+        return ManifestInfo(digest, media_type)
 
     def list_tags(self, host: str, repository: str, page_size: int = 100) -> list[str]:
         """Every tag of ``repository`` (following ``Link: <...>; rel="next"``); [] if unknown."""
@@ -164,10 +150,13 @@ class RegistryClient:
 
     # -- plumbing --------------------------------------------------------------------
 
-    def _base(self, host: str) -> str:
+    def _insecure(self, host: str) -> bool:
         config = self._registries.get(host.lower())
+        return bool(config and config.insecure)
+
+    def _base(self, host: str) -> str:
         api_host = "registry-1.docker.io" if host in _DOCKER_HUB else host
-        return f"{'http' if config and config.insecure else 'https'}://{api_host}"
+        return f"{'http' if self._insecure(host) else 'https'}://{api_host}"
 
     def _credentials(self, host: str) -> tuple[str, str] | None:
         config = self._registries.get(host.lower())
@@ -193,12 +182,13 @@ class RegistryClient:
             if response.status_code != 429 and response.status_code < 500:
                 return response
             attempt += 1
-            wait = _retry_after(response) or min(0.5 * 2**attempt, 4.0)
-            if wait > self._timeouts.max_retry_after or attempt >= self._timeouts.attempts:
+            asked = retry_after(response.headers)
+            wait = asked or backoff(attempt)
+            if wait > MAX_RETRY_AFTER or attempt >= ATTEMPTS:
                 raise TransientError(
                     f"registry {host}: {method} {path.split('?')[0]} answered "
                     f"{response.status_code}",
-                    retry_after=_retry_after(response),
+                    retry_after=asked,
                 )
             log.info("registry %s answered %d; retrying in %.1fs", host, response.status_code, wait)
             self._sleep(wait)
@@ -215,7 +205,7 @@ class RegistryClient:
     def _secret_values(self) -> list[str]:
         """Configured credentials plus the bearer tokens currently cached."""
         with self._lock:
-            tokens = [t for a in self._auth.values() for t, _ in (a.tokens or {}).values()]
+            tokens = [t for a in self._auth.values() for t, _ in a.tokens.values()]
         return self._secrets + tokens
 
     def _learn(self, host: str, response: httpx.Response) -> None:
@@ -224,14 +214,13 @@ class RegistryClient:
         scheme, _, params = challenge.partition(" ")
         values = dict(_CHALLENGE_PARAM.findall(params))
         with self._lock:
-            auth = self._auth.setdefault(host, _Auth(tokens={}))
+            auth = self._auth.setdefault(host, _Auth())
             if scheme.lower() == "bearer" and values.get("realm"):
                 auth.scheme, auth.realm = "bearer", values["realm"]
                 auth.service = values.get("service")
             elif scheme.lower() == "basic":
                 auth.scheme = "basic"
-            if auth.tokens is not None:
-                auth.tokens.clear()  # a 401 with a token means it expired or lacks the scope
+            auth.tokens.clear()  # a 401 with a token means it expired or lacks the scope
 
     def _auth_header(self, host: str, scope: str, force: bool = False) -> dict[str, str]:
         auth = self._auth.get(host)
@@ -244,29 +233,35 @@ class RegistryClient:
             user, password = creds
             token = base64.b64encode(f"{user}:{password}".encode()).decode()
             return {"Authorization": f"Basic {token}"}
-        cached = (auth.tokens or {}).get(scope)
+        cached = auth.tokens.get(scope)
         if cached and cached[1] > time.monotonic() and not force:
             return {"Authorization": f"Bearer {cached[0]}"}
         token = self._fetch_token(host, auth, scope)
         return {"Authorization": f"Bearer {token}"}
 
     def _fetch_token(self, host: str, auth: _Auth, scope: str) -> str:
+        realm = auth.realm or ""
+        if urlsplit(realm).scheme.lower() != "https" and not self._insecure(host):
+            # Credentials go to the realm: never in clear text, wherever the registry points.
+            raise PermanentError(
+                f"registry {host}: refusing token realm {scrub(realm)!r}: not https "
+                "(set insecure: true for this registry to allow plain http)")
         params = {"scope": scope}
         if auth.service:
             params["service"] = auth.service
         creds = self._credentials(host)
         try:
             response = self._http.get(
-                auth.realm or "", params=params, auth=httpx.BasicAuth(*creds) if creds else None
+                realm, params=params, auth=httpx.BasicAuth(*creds) if creds else None
             )
         except httpx.HTTPError as err:
-            detail = scrub(f"{type(err).__name__}", self._secret_values())
-            raise TransientError(f"registry {host}: token request failed ({detail})") from None
+            raise TransientError(
+                f"registry {host}: token request failed ({type(err).__name__})") from None
         if response.status_code in (401, 403):
             raise PermanentError(f"registry {host}: token server refused the credentials")
         if response.status_code == 429 or response.status_code >= 500:
             raise TransientError(f"registry {host}: token server answered {response.status_code}",
-                                 retry_after=_retry_after(response))
+                                 retry_after=retry_after(response.headers))
         try:
             body = response.json()
             token = str(body.get("token") or body.get("access_token") or "")
@@ -276,9 +271,8 @@ class RegistryClient:
         if not token:
             raise PermanentError(f"registry {host}: token server returned no token")
         with self._lock:
-            if auth.tokens is not None:
-                # Renew a little early so a token never expires between check and use.
-                auth.tokens[scope] = (token, time.monotonic() + max(expires - 10, 1))
+            # Renew a little early so a token never expires between check and use.
+            auth.tokens[scope] = (token, time.monotonic() + max(expires - 10, 1))
         return token
 
     def _raise_for(self, response: httpx.Response, host: str, what: str) -> None:
@@ -299,14 +293,6 @@ def _check(repository: str, reference: str | None) -> None:
 
 def _media_type(value: str | None) -> str | None:
     return value.split(";")[0].strip() if value else None
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "")
-    try:
-        return max(float(value), 0.0) if value else None
-    except ValueError:
-        return None  # an HTTP date; fall back to our own backoff
 
 
 def _same_origin_path(link: str) -> str:

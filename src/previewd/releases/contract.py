@@ -27,6 +27,7 @@ from pydantic import (
 from previewd.core.render.platform_namespaces import PLATFORM_PREFIX
 from previewd.errors import validation_problems
 from previewd.releases.matching import Repository, RepositoryError, normalise
+from previewd.releases.semver import parse_range
 
 API_VERSION = "idp.meshcloud.io/v1alpha1"
 APP_ENV_FILE = "app-env.yaml"
@@ -115,8 +116,6 @@ class DeployPolicy(Contract):
     @classmethod
     def _semver(cls, value: str | None) -> str | None:
         if value is not None:
-            from previewd.releases.policy import parse_range
-
             parse_range(value)
         return value
 

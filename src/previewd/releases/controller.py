@@ -31,8 +31,9 @@ from previewd.errors import PermanentError, TransientError
 from previewd.releases import editing
 from previewd.releases.contract import RELEASE_FILE
 from previewd.releases.matching import Repository, RepositoryError, normalise
-from previewd.releases.policy import Action, Current, Decision, decide, parse_version, tag_allowed
-from previewd.releases.scan import EnvEntry, Scanner, ScanResult
+from previewd.releases.policy import Action, Current, Decision, decide, tag_allowed
+from previewd.releases.scan import EnvEntry, InvalidYaml, Scanner, ScanResult, read_yaml
+from previewd.releases.semver import Version, parse_version
 
 log = logging.getLogger("previewd.releases")
 
@@ -126,12 +127,10 @@ class ReleaseController:
         unknown (first scan, or history was rewritten), which means a full scan."""
         if old is None or new is None:
             return None
-        proc = self.workspace.git("diff", "--name-only", "--no-renames", old, new, "--",
-                                  check=False)
-        if proc.returncode != 0:
+        paths = self.workspace.changed_paths(old, new)
+        if paths is None:
             return None
-        return {line.rpartition("/")[0] for line in proc.stdout.splitlines()
-                if line.endswith("/app-env.yaml")}
+        return {path.rpartition("/")[0] for path in paths if path.endswith("/app-env.yaml")}
 
     def conflicts(self) -> list[dict[str, object]]:
         """Repositories claimed by more than one app-env, with the pushes refused for each."""
@@ -294,8 +293,9 @@ class ReleaseController:
             if entry is None:
                 raise UnknownEnvironment(f"no valid app-env.yaml at {env_path}")
             repo = entry.env.repository
-            if scan.index.match(repo).conflict:
-                return self._refuse(repo, [e.path for e in scan.index.match(repo).claims], tag, digest)
+            match = scan.index.match(repo)
+            if match.conflict:
+                return self._refuse(repo, [e.path for e in match.claims], tag, digest)
             info = self.registry.head_manifest(repo.host, repo.path, tag or digest or "")
             if info is None:
                 raise PermanentError(f"{repo}:{tag or digest} is not in the registry")
@@ -327,7 +327,7 @@ class ReleaseController:
                 if tag_allowed(entry.env, t)[0]]
         fresh = [t for t in tags if t not in seen]
         # Newest first by semver where tags are versions, so the cap keeps the useful ones.
-        fresh.sort(key=lambda t: (parse_version(t) is not None, parse_version(t) or t), reverse=True)
+        fresh.sort(key=_tag_order, reverse=True)
         current_tag = self._current_tag(entry)
         watch = fresh[: self.config.poll_max_tags]
         if current_tag in tags and current_tag not in watch:
@@ -343,8 +343,7 @@ class ReleaseController:
                 changed.append((tag, info.digest))
         if baseline:
             return []
-        changed.sort(key=lambda td: (parse_version(td[0]) is not None,
-                                     parse_version(td[0]) or td[0]))
+        changed.sort(key=lambda td: _tag_order(td[0]))
         return [self._release(entry, tag, digest, force=False, how="tag poll")
                 for tag, digest in changed]
 
@@ -353,6 +352,12 @@ class ReleaseController:
         if not file.is_file():
             return None
         try:
-            return editing.current_image(file.read_text(encoding="utf-8"))[0]
-        except editing.EditError:
+            return editing.image_of(read_yaml(file))[0]
+        except InvalidYaml:
             return None
+
+
+def _tag_order(tag: str) -> tuple[bool, Version | str]:
+    """Sort key: versions (by semver) above other tags (by name)."""
+    version = parse_version(tag)
+    return (version is not None, version or tag)

@@ -113,7 +113,11 @@ def edit_release(text: str, release: NewRelease) -> str:
 
 def current_image(text: str) -> tuple[str | None, str | None]:
     """(tag, digest) that ``text`` releases now; (None, None) if it names none."""
-    doc = load(text)
+    return image_of(load(text))
+
+
+def image_of(doc: object) -> tuple[str | None, str | None]:
+    """(tag, digest) of a parsed release.yaml document; (None, None) if it names none."""
     spec = doc.get("spec") if isinstance(doc, dict) else None
     image = spec.get("image") if isinstance(spec, dict) else None
     if not isinstance(image, dict):

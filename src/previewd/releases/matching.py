@@ -20,8 +20,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from previewd.core.images import _DOCKER_HUB as _DOCKER_HUB_ALIASES
+
 DOCKER_HUB = "docker.io"
-_DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 _DEFAULT_PORTS = (":443", ":80")
 # Registries known to treat repository paths case-insensitively.
 CASE_FOLDING_REGISTRIES = frozenset({DOCKER_HUB, "ghcr.io", "quay.io"})
@@ -48,7 +49,7 @@ def _looks_like_host(segment: str) -> bool:
     return "." in segment or ":" in segment or segment.lower() == "localhost"
 
 
-def normalise(reference: str, case_folding: Iterable[str] = CASE_FOLDING_REGISTRIES) -> Repository:
+def normalise(reference: str) -> Repository:
     """``Harbor.Example.TLD:443/team/app`` -> ``harbor.example.tld/team/app``; raises
     RepositoryError for anything with a scheme, tag, digest or empty component."""
     text = reference.strip()
@@ -72,7 +73,7 @@ def normalise(reference: str, case_folding: Iterable[str] = CASE_FOLDING_REGISTR
     if host == DOCKER_HUB and len(components) == 1:
         components = ["library", *components]
     folded = "/".join(components)
-    if host in frozenset(case_folding):
+    if host in CASE_FOLDING_REGISTRIES:
         folded = folded.lower()
     return Repository(host, folded)
 

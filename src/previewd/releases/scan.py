@@ -107,9 +107,11 @@ class Scanner:
         self._cache[rel] = (key, value)
         return value
 
-    def scan(self) -> ScanResult:
-        """Walk the layout; re-parse only files whose stat changed."""
-        dirs = env_dirs(self.root, self.base)
+    def scan(self, dirs: Sequence[str] | None = None) -> ScanResult:
+        """Walk the layout (or take ``dirs``, from ``env_dirs``); re-parse only files whose
+        stat changed."""
+        if dirs is None:
+            dirs = env_dirs(self.root, self.base)
         for rel in dirs:
             self._entry(rel)
         for gone in set(self._cache) - set(dirs):
@@ -141,9 +143,10 @@ class Scanner:
 def check(root: Path, base: str, environments: Sequence[str] | None) -> ScanResult:
     """Everything ``previewd release check`` reports: invalid files, files outside the layout,
     release.yaml not matching its app-env, and repositories claimed more than once."""
-    result = Scanner(root, base, environments).scan()
+    dirs = env_dirs(root, base)
+    result = Scanner(root, base, environments).scan(dirs)
     problems = list(result.problems)
-    placed = {f"{e}/{APP_ENV_FILE}" for e in env_dirs(root, base)}
+    placed = {f"{e}/{APP_ENV_FILE}" for e in dirs}
     for file in sorted((root / base).rglob(APP_ENV_FILE)):
         rel = file.relative_to(root).as_posix()
         if rel not in placed:

@@ -28,6 +28,7 @@ from githubkit.exception import (
     SecondaryRateLimitExceeded,
 )
 
+from previewd.adapters.http_retry import backoff, retry_after
 from previewd.adapters.scm.github_http import (
     NotFound,
     RateLimit,
@@ -137,9 +138,10 @@ class GitHubScm:
 
     def _retry_after(self, headers: httpx.Headers) -> float:
         """``Retry-After`` if sent, else until ``X-RateLimit-Reset``, else a minute (GitHub's advice)."""
-        value, reset = headers.get("retry-after", ""), headers.get("x-ratelimit-reset", "")
-        if value.isdigit():
-            return float(value)
+        seconds = retry_after(headers, now=self._wall())
+        if seconds is not None:
+            return seconds
+        reset = headers.get("x-ratelimit-reset", "")
         if reset.isdigit():
             return max(float(reset) - self._wall(), 1.0)
         return 60.0
@@ -180,7 +182,7 @@ class GitHubScm:
                     # A secondary limit without Retry-After: GitHub asks for at least a minute.
                     self._back_off(60.0 * attempt, "secondary")
                 if status >= 500 and attempt < self._max_attempts:
-                    self._sleep(0.5 * 2 ** (attempt - 1))
+                    self._sleep(backoff(attempt - 1))
                     continue
                 raise failure(method, url, status, err.response) from None
             except RequestTimeout:

@@ -1,7 +1,8 @@
 """GitHub-side state: what feedback was published per PR, pending ChatOps commands, bundle checks.
 
-Tables share the store's ``metadata``; they are created on first use so the core store needs
-no change when GitHub is not configured.
+Tables share the store's ``metadata``. ``Store()`` creates every table registered on it at
+that moment, so these already exist when this module was imported before the store was opened
+(the usual wiring); ``GithubState()`` creates them otherwise (existing tables are left alone).
 """
 
 from __future__ import annotations
@@ -10,7 +11,20 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Float, Integer, String, Table, Text, delete, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    Integer,
+    String,
+    Table,
+    Text,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection
 
 from previewd.adapters.store.sql import Store, error_text, metadata, upsert
@@ -76,8 +90,7 @@ class GithubState:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        for table in (feedback, commands, bundle_checks):
-            table.create(store.engine, checkfirst=True)
+        metadata.create_all(store.engine, tables=[feedback, commands, bundle_checks])
 
     # -- feedback outbox ----------------------------------------------------------------
 
@@ -118,7 +131,8 @@ class GithubState:
 
     def pending_count(self) -> int:
         with self.store.transaction() as conn:
-            return len(conn.execute(select(feedback.c.repo).where(feedback.c.pending == 1)).all())
+            return int(conn.execute(select(func.count()).select_from(feedback)
+                                    .where(feedback.c.pending == 1)).scalar_one())
 
     # -- ChatOps commands --------------------------------------------------------------
 

@@ -1,19 +1,20 @@
 """Release controller state on the shared store: queued pushes, pending releases, release
 history, refused (conflicting) pushes and the last digest seen per tag (for the tag poll).
 
-Same ``metadata`` and engine as ``sql.Store``; the tables are created on first use.
+Same ``metadata`` and engine as ``sql.Store``, which creates every table registered on it when
+it is opened, so these already exist when this module was imported first (the usual wiring);
+``ReleaseStore()`` creates them otherwise (existing tables are left alone).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import Column, Integer, String, Table, Text, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from previewd.adapters.store.sql import Store, error_text, metadata, upsert
+from previewd.adapters.store.sql import Store, _now, error_text, metadata, upsert
 
 DIGEST = 160  # "sha512:" + 128 hex digits fits; PostgreSQL enforces lengths, SQLite does not
 
@@ -70,10 +71,8 @@ release_tags = Table(
 )
 
 MAX_PUSH_ATTEMPTS = 10
-
-
-def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+now = _now  # the store's one timestamp format (the controller's default clock)
+TABLES = (release_queue, release_pending, release_history, release_refusals, release_tags)
 
 
 @dataclass(frozen=True)
@@ -111,7 +110,7 @@ class ReleaseStore:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        metadata.create_all(store.engine)
+        metadata.create_all(store.engine, tables=TABLES)
 
     # -- queue -------------------------------------------------------------------------
 
