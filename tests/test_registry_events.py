@@ -101,6 +101,9 @@ def test_tag_templates() -> None:
     assert match_tag("pr-{number}-{sha}", f"pr-42-{sha}") == 42
     assert match_tag("pr-{number}-{sha}", "main") is None
     assert match_tag("{sha}", sha) is None  # no number in the template: no PR to wake
+    twice = "pr-{number}-{sha7}-n{number}"  # a repeated {number} must repeat the same number
+    assert match_tag(twice, "pr-42-0123456-n42") == 42 and match_tag(twice, "pr-42-0123456-n43") is None
+    assert tag_pattern(twice, 42).match("pr-42-0123456-n42") and not tag_pattern(twice, 42).match("pr-42-0123456-n4")
     for bad in ("pr-{number}", "pr-{branch}-{sha}", "pr-{sha:>50}", "{sha}/x", "x" * 90 + "{sha}"):
         with pytest.raises(ValueError):
             check_tag_template(bad)

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
+from previewd.core.backoff import backoff_delay
+from previewd.jobs.context import RetryIn
 from previewd.runtime.service import Service, build_service
+from previewd.runtime.worker import Periodic
 from previewd.settings import parse_config
 from tests.support import base_config, pr_payload, remote_files, remote_log
 
@@ -58,3 +65,97 @@ def test_one_unresolvable_preview_does_not_stall_the_others(tmp_path: Path, bare
     resolver.failing.clear()
     svc.worker.step()
     assert remote_log(bare)[0] == f"preview(acme/shop#1): create at {'a' * 7}"
+
+
+def test_render_error_is_shown_until_the_preview_renders(tmp_path: Path, bare: Path) -> None:
+    from previewd.http.api import preview_json
+
+    svc = service(tmp_path, bare)
+    deliver(svc, "bad", pr_payload(number=1, sha="$(reboot)", updated_at="2026-01-01T00:00:01Z"))
+    svc.worker.step()
+    (failed,) = svc.store.list_previews()
+    error = preview_json(failed)["error"]
+    assert failed.state.value == "failed" and "not a 40-hex-digit commit id" in error
+    sync = pr_payload("pull_request.synchronize.1.json", number=1, sha="c" * 40,
+                      updated_at="2026-01-01T00:00:02Z")
+    deliver(svc, "good", sync)
+    svc.worker.step()
+    (fixed,) = svc.store.list_previews()
+    assert fixed.state.value == "deploying" and preview_json(fixed)["error"] is None
+    assert fixed.extra.get("render_error") is None
+
+
+def test_previews_of_a_repository_no_longer_configured_are_left_alone(
+        tmp_path: Path, bare: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from previewd.jobs.converge import converge
+
+    svc = service(tmp_path, bare)
+    deliver(svc, "a", pr_payload(number=1, sha="a" * 40))
+    svc.worker.step()
+    (deployed,) = svc.store.list_previews()
+    with svc.store.transaction() as conn:  # dirty again, as after a push, then the repo is dropped
+        svc.store.put_preview(conn, replace(deployed, generation=deployed.generation + 1))
+    svc.ctx.config = svc.config.model_copy(update={"repositories": []})
+    with caplog.at_level(logging.WARNING, logger="previewd.converge"):
+        result = converge(svc.ctx.config, svc.store, svc.ctx.workspace, svc.ctx.images)
+        converge(svc.ctx.config, svc.store, svc.ctx.workspace, svc.ctx.images)
+    assert result.commit is None and svc.store.dirty_previews() == []
+    (kept,) = svc.store.list_previews()
+    assert (kept.state, kept.deployed_sha) == (deployed.state, deployed.deployed_sha)
+    assert [r.getMessage() for r in caplog.records] == [
+        "acme/shop#1: left alone: the repository is no longer configured (its GitOps directory is kept)"]
+    assert len(remote_log(bare)) == 1 and remote_files(bare, "previews")  # nothing deleted
+
+
+def test_drain_jobs_run_after_activity_or_when_due(tmp_path: Path, bare: Path) -> None:
+    svc = service(tmp_path, bare)
+    worker = svc.worker
+    runs: list[str] = []
+
+    def retrying(_ctx: object) -> RetryIn:
+        runs.append("retry")
+        return RetryIn(1.5)  # e.g. a failed cleanup whose backoff ends in 1.5 s
+
+    drain = Periodic("drain", 5.0, lambda _ctx: runs.append("drain"), on_activity=True)
+    retry = Periodic("retry", 60.0, retrying, on_activity=True)
+    worker.periodic = [drain, retry]
+    worker.run_periodic(100.0)  # the first pass runs everything
+    assert runs == ["drain", "retry"] and (drain.next_at, retry.next_at) == (105.0, 101.5)
+    worker.run_periodic(101.0)  # idle, nothing due: no reads
+    assert runs == ["drain", "retry"]
+    worker.run_periodic(101.5)  # the job's own retry came due
+    assert runs == ["drain", "retry", "retry"]
+    deliver(svc, "a", pr_payload(number=1, sha="a" * 40))
+    assert worker.process_events() == 1
+    worker.run_periodic(102.0)  # an event was handled: both run at once
+    assert runs == ["drain", "retry", "retry", "drain", "retry"]
+    assert worker.idle_timeout(102.0) == 1.5  # the retry is the next thing due
+    retry.next_at = 500.0
+    assert worker.idle_timeout(102.0) == 5.0  # drain due at 107, but never sleep past MAX_IDLE
+    worker.waiting = True
+    assert worker.idle_timeout(102.0) == 1.0  # previews wait for images: keep checking
+    worker.run_periodic(103.0)  # no activity since: nothing runs
+    assert len(runs) == 5
+
+
+def test_step_notifications_make_drain_jobs_run_on_the_next_pass(tmp_path: Path, bare: Path) -> None:
+    svc = service(tmp_path, bare)
+    runs: list[float] = []
+    drain = Periodic("drain", 3600.0, lambda _ctx: runs.append(1), on_activity=True)
+    svc.worker.periodic.append(drain)
+    svc.worker.step()
+    svc.worker.step()
+    assert len(runs) == 1  # idle: once, at start
+    deliver(svc, "a", pr_payload(number=1, sha="a" * 40))
+    svc.worker.step()  # the event is handled before the drain job runs
+    assert len(runs) == 2
+    svc.worker.step()  # the converge of that pass changed a preview: publish it now
+    svc.worker.step()
+    assert len(runs) == 3
+
+
+def test_backoff_delay() -> None:
+    assert [backoff_delay(n, first=0.5, cap=30.0) for n in range(0, 9)] == [
+        0.5, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0]
+    assert backoff_delay(1, 120.0, first=1.0, cap=60.0) == 120.0  # never shorter than Retry-After
+    assert backoff_delay(3, 1.0, first=1.0, cap=60.0) == 4.0

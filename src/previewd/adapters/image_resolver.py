@@ -3,7 +3,7 @@
 For each configured image, the PR head's tag is resolved with a manifest HEAD; the digest the
 registry reports (an index digest for multi-arch images) is what gets pinned. While an image
 is missing, checks back off (1 s, 2 s, 4 s ... 60 s) using the wait record the converge job
-keeps in ``Preview.extra["image_wait"]``; a push notification resets the schedule.
+keeps in ``Preview.extra[IMAGE_WAIT_KEY]``; a push notification resets the schedule.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from typing import Any, Protocol
 
 from previewd.adapters.registry import ManifestInfo
 from previewd.config import RepositoryConfig
+from previewd.core.backoff import backoff_delay
 from previewd.core.images import locate, pinned, render_tag
-from previewd.core.models import Preview
+from previewd.core.models import IMAGE_WAIT_KEY, Preview
 from previewd.core.ports import Clock, ImageResolution
 from previewd.errors import PreviewdError, TransientError
 
@@ -24,7 +25,6 @@ log = logging.getLogger("previewd.images")
 
 FIRST_RECHECK = 1.0
 MAX_RECHECK = 60.0
-WAIT_KEY = "image_wait"
 # Distribution sends the push notification before the tag is linked, so right after a hint
 # the tag can still be 404 for a few milliseconds: re-ask briefly instead of backing off.
 HINT_RETRIES = (0.02, 0.05, 0.1, 0.2, 0.4)
@@ -32,12 +32,6 @@ HINT_RETRIES = (0.02, 0.05, 0.1, 0.2, 0.4)
 
 class ManifestReader(Protocol):
     def head_manifest(self, host: str, repository: str, reference: str) -> ManifestInfo | None: ...
-
-
-def recheck_delay(attempts: int, retry_after: float | None = None) -> float:
-    """Backoff after ``attempts`` failed checks, never shorter than a registry's Retry-After."""
-    delay = min(FIRST_RECHECK * 2 ** max(attempts - 1, 0), MAX_RECHECK)
-    return float(max(delay, retry_after or 0.0))
 
 
 class RegistryImageResolver:
@@ -53,7 +47,7 @@ class RegistryImageResolver:
         if not repo.images or preview.pr is None:
             return ImageResolution(ready=True)
         sha, now = preview.pr.head_sha, self._clock()
-        previous: dict[str, Any] = preview.extra.get(WAIT_KEY) or {}
+        previous: dict[str, Any] = preview.extra.get(IMAGE_WAIT_KEY) or {}
         if previous.get("sha") != sha:
             previous = {}  # a new head: a fresh wait window
         if previous and now < float(previous.get("next_check", 0)):
@@ -94,7 +88,8 @@ class RegistryImageResolver:
             log.warning("%s#%d: gave up waiting for %s", repo.name, preview.number, missing)
             return ImageResolution(ready=False, missing=missing, failed=True, wait=wait)
         # Never sleep past the deadline, so the timeout is reported when it happens.
-        wait["next_check"] = min(now + recheck_delay(attempts, retry_after), deadline)
+        delay = backoff_delay(attempts, retry_after, first=FIRST_RECHECK, cap=MAX_RECHECK)
+        wait["next_check"] = min(now + delay, deadline)
         if attempts == 1 or error:
             log.info("%s#%d: waiting for %s%s", repo.name, preview.number, missing,
                      f" ({error})" if error else "")

@@ -67,11 +67,6 @@ class Config(Strict):
             )
         return self
 
-    def registry(self, host: str) -> RegistryConfig | None:
-        """The configured registry for ``host`` (case-insensitive), if any."""
-        wanted = host.lower()
-        return next((r for r in self.registries if r.host == wanted), None)
-
     def repository(self, full_name: str) -> RepositoryConfig | None:
         """The configured repository named ``full_name`` (case-insensitive), if any."""
         wanted = full_name.lower()

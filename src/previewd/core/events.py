@@ -53,15 +53,10 @@ class PullRequestPayload(_Payload):
     repository: _Repo
 
 
-def pull_request_from_api(body: dict[str, Any]) -> PullRequest:
-    """Build a PullRequest snapshot from a REST/webhook ``pull_request`` object."""
-    try:
-        pr = _PullRequestBody.model_validate(body)
-    except ValidationError as err:
-        raise PermanentError(f"not a pull request object: {err.error_count()} problem(s)") from None
-    base_repo = pr.base.repo.full_name if pr.base.repo else ""
+def _snapshot(pr: _PullRequestBody, repository: str = "") -> PullRequest:
+    """The PullRequest of a validated ``pull_request`` object; ``repository`` when it names no base."""
     return PullRequest(
-        repo=base_repo,
+        repo=(pr.base.repo.full_name if pr.base.repo else "") or repository,
         number=pr.number,
         state=pr.state,
         merged=bool(pr.merged),
@@ -76,16 +71,22 @@ def pull_request_from_api(body: dict[str, Any]) -> PullRequest:
     )
 
 
+def pull_request_from_api(body: dict[str, Any]) -> PullRequest:
+    """Build a PullRequest snapshot from a REST/webhook ``pull_request`` object."""
+    try:
+        pr = _PullRequestBody.model_validate(body)
+    except ValidationError as err:
+        raise PermanentError(f"not a pull request object: {err.error_count()} problem(s)") from None
+    return _snapshot(pr)
+
+
 def parse_pull_request_event(payload: dict[str, Any]) -> tuple[str, PullRequest]:
     """(action, PR snapshot) from a ``pull_request`` webhook payload."""
     try:
         event = PullRequestPayload.model_validate(payload)
     except ValidationError as err:
         raise PermanentError(f"malformed pull_request payload: {err.error_count()} problem(s)") from None
-    pr = pull_request_from_api(payload["pull_request"])
-    if not pr.repo:
-        pr = PullRequest(**{**pr.to_dict(), "labels": pr.labels, "repo": event.repository.full_name})
-    return event.action, pr
+    return event.action, _snapshot(event.pull_request, event.repository.full_name)
 
 
 def repository_of(payload: dict[str, Any]) -> str | None:

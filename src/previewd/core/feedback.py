@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from previewd.core.models import Preview, PreviewState
+from previewd.core.models import IMAGE_WAIT_KEY, Preview, PreviewState
 
 MARKER_PREFIX = "<!-- previewd:sticky"
 STATUS_CONTEXT = "previewd"
@@ -18,10 +18,6 @@ STATUS_CONTEXT = "previewd"
 def marker(repo: str, number: int) -> str:
     """The hidden marker that finds the sticky comment again."""
     return f"{MARKER_PREFIX} {_safe_repo(repo)}#{int(number)} -->"
-
-
-def has_marker(body: str, repo: str, number: int) -> bool:
-    return marker(repo, number) in body
 
 
 def environment(number: int) -> str:
@@ -84,7 +80,7 @@ def headline(preview: Preview) -> tuple[str, str]:
     """(short state word, one sentence) for the preview's current state."""
     state = preview.state
     if state in (PreviewState.PENDING, PreviewState.WAITING_FOR_IMAGE):
-        wait = preview.extra.get("image_wait") or {}
+        wait = preview.extra.get(IMAGE_WAIT_KEY) or {}
         missing = wait.get("missing") if isinstance(wait, dict) else None
         what = (f"waiting for {_plain(str(missing))}" if state == PreviewState.WAITING_FOR_IMAGE and missing
                 else "waiting for the PR's images" if state == PreviewState.WAITING_FOR_IMAGE

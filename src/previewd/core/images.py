@@ -90,33 +90,33 @@ def render_tag(template: str, number: int, sha: str) -> str:
     return template.format(sha=sha, sha7=sha[:7], sha8=sha[:8], number=int(number))
 
 
+def _tag_regex(template: str, number_re: str, again_re: str | None = None) -> str:
+    """Regex source for every tag ``template`` produces, whatever the SHA: ``{number}`` becomes
+    ``number_re`` (``again_re`` where it repeats, when given), each SHA form its fixed-length hex."""
+    parts = []
+    seen_number = False
+    for literal, name, _spec, _conv in string.Formatter().parse(template):
+        parts.append(re.escape(literal))
+        if name == "number":
+            parts.append(again_re if seen_number and again_re is not None else number_re)
+            seen_number = True
+        elif name is not None:
+            parts.append(f"[0-9a-f]{{{PLACEHOLDERS[name]}}}")
+    return "".join(parts)
+
+
 def tag_pattern(template: str, number: int) -> re.Pattern[str]:
     """Every tag ``template`` produces for PR ``number``, whatever the SHA.
 
     Unambiguous across PRs: the SHA forms have fixed lengths, so a tag of PR 42 and one of
     PR 4 never have the same length and shape.
     """
-    parts = []
-    for literal, name, _spec, _conv in string.Formatter().parse(template):
-        parts.append(re.escape(literal))
-        if name == "number":
-            parts.append(str(int(number)))
-        elif name is not None:
-            parts.append(f"[0-9a-f]{{{PLACEHOLDERS[name]}}}")
-    return re.compile("^" + "".join(parts) + "$")
+    return re.compile("^" + _tag_regex(template, str(int(number))) + "$")
 
 
 def match_tag(template: str, tag: str) -> int | None:
     """The PR number whose tag template produced ``tag``, or None."""
-    parts = []
-    for literal, name, _spec, _conv in string.Formatter().parse(template):
-        parts.append(re.escape(literal))
-        if name == "number":
-            parts.append(r"(?P<number>[1-9][0-9]{0,9})" if "(?P<number>" not in "".join(parts)
-                         else r"(?P=number)")
-        elif name is not None:
-            parts.append(f"[0-9a-f]{{{PLACEHOLDERS[name]}}}")
-    match = re.fullmatch("".join(parts), tag)
+    match = re.fullmatch(_tag_regex(template, r"(?P<number>[1-9][0-9]{0,9})", r"(?P=number)"), tag)
     return int(match.group("number")) if match and "number" in match.groupdict() else None
 
 

@@ -6,6 +6,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+# Keys of ``Preview.extra`` written by the jobs and read by the API, dashboard and feedback.
+IMAGE_WAIT_KEY = "image_wait"  # the image resolver's wait record (missing image, since, next check)
+TAG_CLEANUP_KEY = "tag_cleanup"  # a torn-down preview's registry tag cleanup request and outcome
+RENDER_ERROR_KEY = "render_error"  # why the preview could not be rendered (cleared once it renders)
+
 
 @dataclass(frozen=True)
 class PullRequest:

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
-from previewd.core.models import Preview, PreviewState
+from previewd.core.models import IMAGE_WAIT_KEY, RENDER_ERROR_KEY, TAG_CLEANUP_KEY, Preview, PreviewState
 from previewd.runtime.service import Service
 
 
@@ -24,13 +24,14 @@ def preview_json(p: Preview) -> dict[str, Any]:
         "decision": {"allowed": p.allowed, "reason": p.reason, "code": p.reason_code},
         "synced": not p.dirty,
         "image_wait": image_wait_json(p),
-        "tag_cleanup": p.extra.get("tag_cleanup"),
+        "tag_cleanup": p.extra.get(TAG_CLEANUP_KEY),
+        "error": p.extra.get(RENDER_ERROR_KEY) if p.state == PreviewState.FAILED else None,
     }
 
 
 def image_wait_json(p: Preview) -> dict[str, Any] | None:
     """What a waiting (or timed-out) preview waits for: ``image:tag``, since when, last error."""
-    wait = p.extra.get("image_wait")
+    wait = p.extra.get(IMAGE_WAIT_KEY)
     if not wait or p.state not in (PreviewState.WAITING_FOR_IMAGE, PreviewState.FAILED):
         return None
     since = wait.get("since")

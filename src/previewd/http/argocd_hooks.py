@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from previewd.http.bodies import parse_json_object, read_limited, verify_bearer
+from previewd.http.bodies import read_json, verify_bearer
 from previewd.runtime.service import Service
 
 MAX_BODY = 64 * 1024  # the rendered template is a few hundred bytes
@@ -26,16 +26,8 @@ def router(service: Service) -> APIRouter:
         if not verify_bearer(expected, request.headers.get("authorization")):
             metrics.labels("argocd", "unauthorized").inc()
             raise HTTPException(401, "missing or invalid bearer token")
-        try:
-            body = await read_limited(request, min(MAX_BODY, service.config.server.max_body_bytes))
-        except HTTPException:
-            metrics.labels("argocd", "too_large").inc()
-            raise
-        try:
-            payload = parse_json_object(body)
-        except HTTPException:
-            metrics.labels("argocd", "bad_request").inc()
-            raise
+        _body, payload = await read_json(request, min(MAX_BODY, service.config.server.max_body_bytes),
+                                         metrics, "argocd")
         if not isinstance(payload.get("event"), str) or not isinstance(payload.get("application"), str):
             metrics.labels("argocd", "bad_request").inc()
             raise HTTPException(400, "expected event and application")

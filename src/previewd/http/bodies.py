@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import HTTPException, Request
+from prometheus_client import Counter
 
 
 async def read_limited(request: Request, limit: int) -> bytes:
@@ -47,3 +49,25 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise HTTPException(400, "expected a JSON object")
     return data
+
+
+async def read_json(request: Request, limit: int, counter: Counter, source: str,
+                    check: Callable[[bytes], None] | None = None) -> tuple[bytes, dict[str, Any]]:
+    """A webhook body: the raw bytes and the JSON object they hold, or 413/400.
+
+    Refusals are counted in ``counter`` as ``(source, "too_large")`` and
+    ``(source, "bad_request")``. ``check`` sees the raw bytes before they are parsed (a
+    signature covers the exact bytes) and raises to refuse them.
+    """
+    try:
+        body = await read_limited(request, limit)
+    except HTTPException:
+        counter.labels(source, "too_large").inc()
+        raise
+    if check is not None:
+        check(body)
+    try:
+        return body, parse_json_object(body)
+    except HTTPException:
+        counter.labels(source, "bad_request").inc()
+        raise

@@ -15,7 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from previewd.core.registry_events import parse_distribution, parse_harbor
-from previewd.http.bodies import parse_json_object, read_limited, verify_bearer
+from previewd.http.bodies import read_json, verify_bearer
 from previewd.runtime.service import Service
 
 PARSERS = {"distribution": parse_distribution, "harbor": parse_harbor}
@@ -44,12 +44,7 @@ def router(service: Service) -> APIRouter:
         if host is None:
             metrics.labels(source, "unauthorized").inc()
             raise HTTPException(401, "missing or invalid bearer token")
-        try:
-            body = await read_limited(request, service.config.server.max_body_bytes)
-        except HTTPException:
-            metrics.labels(source, "too_large").inc()
-            raise
-        payload = parse_json_object(body)
+        body, payload = await read_json(request, service.config.server.max_body_bytes, metrics, source)
         if not parse(payload, host):
             metrics.labels(source, "ignored").inc()
             return JSONResponse({"status": "ignored", "reason": "no tagged manifest push"}, 200)

@@ -16,7 +16,7 @@ def router(service: Service) -> APIRouter:
 
     def snapshot() -> dict[str, Any]:
         runtime = service.ctx.adapters.get("github")
-        github = (runtime.status_json(service.metrics) if isinstance(runtime, GithubRuntime)
+        github = (runtime.status_json() if isinstance(runtime, GithubRuntime)
                   else {"configured": False})
         return {"github": github,
                 "worker": {"healthy": service.worker.healthy, "last_error": service.worker.last_error}}

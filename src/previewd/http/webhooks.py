@@ -1,4 +1,8 @@
-"""``POST /hooks/github``: verify, store durably, answer 202. Processing is asynchronous."""
+"""``POST /hooks/github``: verify, store durably, answer 202. Processing is asynchronous.
+
+Only events previewd has an intake handler for, about a configured repository, are stored;
+everything else is answered 200 "ignored" so GitHub's other deliveries never fill the queue.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from previewd.core.events import repository_of
-from previewd.http.bodies import parse_json_object, read_limited, verify_github_signature
+from previewd.http.bodies import read_json, verify_github_signature
+from previewd.jobs.intake import HANDLERS
 from previewd.runtime.service import Service
-
-# Events that concern previewd as a whole rather than one configured repository.
-GLOBAL_EVENTS = frozenset({"installation", "installation_repositories", "github_app_authorization"})
 
 
 def router(service: Service) -> APIRouter:
@@ -20,16 +22,14 @@ def router(service: Service) -> APIRouter:
 
     @api.post("/hooks/github")
     async def github_hook(request: Request) -> JSONResponse:
-        try:
-            body = await read_limited(request, service.config.server.max_body_bytes)
-        except HTTPException:
-            metrics.labels("github", "too_large").inc()
-            raise
-        signature = request.headers.get("x-hub-signature-256")
-        if not verify_github_signature(service.webhook_secret, body, signature):
-            metrics.labels("github", "unauthorized").inc()
-            raise HTTPException(401, "missing or invalid X-Hub-Signature-256")
-        payload = parse_json_object(body)
+        def signed(body: bytes) -> None:
+            signature = request.headers.get("x-hub-signature-256")
+            if not verify_github_signature(service.webhook_secret, body, signature):
+                metrics.labels("github", "unauthorized").inc()
+                raise HTTPException(401, "missing or invalid X-Hub-Signature-256")
+
+        body, payload = await read_json(request, service.config.server.max_body_bytes, metrics, "github",
+                                        check=signed)
         kind = request.headers.get("x-github-event", "")
         delivery = request.headers.get("x-github-delivery", "")
         if not kind or not delivery:
@@ -38,8 +38,11 @@ def router(service: Service) -> APIRouter:
         if kind == "ping":
             metrics.labels("github", "ping").inc()
             return JSONResponse({"status": "pong"}, 200)
+        if ("github", kind) not in HANDLERS:
+            metrics.labels("github", "ignored").inc()
+            return JSONResponse({"status": "ignored", "reason": "event kind not handled"}, 200)
         repo = repository_of(payload)
-        if kind not in GLOBAL_EVENTS and (repo is None or service.config.repository(repo) is None):
+        if repo is None or service.config.repository(repo) is None:
             metrics.labels("github", "ignored").inc()
             return JSONResponse({"status": "ignored", "reason": "repository not configured"}, 200)
         fresh = await run_in_threadpool(service.store.add_event, "github", delivery, kind, body)

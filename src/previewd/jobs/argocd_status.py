@@ -27,7 +27,7 @@ def on_notification(ctx: JobContext, conn: Connection, payload: dict[str, Any]) 
     event, app, sha = payload.get("event"), payload.get("application"), payload.get("revision")
     if event not in EVENT_STATES or not isinstance(app, str) or not isinstance(sha, str):
         raise PermanentError("Argo CD notification needs event, application and revision")
-    preview = next((p for p in ctx.store.list_previews() if p.namespace == app), None)
+    preview = ctx.store.preview_by_namespace(conn, app)  # the Application is named like its namespace
     if preview is None:
         log.info("Argo CD %s for unknown application %s ignored", event, app)
         return []

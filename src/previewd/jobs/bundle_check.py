@@ -17,6 +17,7 @@ from previewd.adapters.scm.github import GitHubScm
 from previewd.adapters.scm.github_http import NotFound
 from previewd.adapters.store.github_state import GithubState
 from previewd.config import RepositoryConfig
+from previewd.core.backoff import backoff_delay
 from previewd.core.models import Preview
 from previewd.core.ports import ImageResolution, ImageResolver
 from previewd.errors import PermanentError, TransientError
@@ -24,6 +25,7 @@ from previewd.jobs.lint_bundle import lint_bundle
 
 log = logging.getLogger("previewd.bundle_check")
 
+FIRST_BACKOFF = 1.0
 MAX_BACKOFF = 300.0
 
 
@@ -46,7 +48,7 @@ class BundleCheckResolver:
             try:
                 findings = self._check(repo, sha)
             except TransientError as err:
-                delay = max(err.retry_after or 0.0, min(MAX_BACKOFF, 2.0 ** failures))
+                delay = backoff_delay(failures + 1, err.retry_after, first=FIRST_BACKOFF, cap=MAX_BACKOFF)
                 self._retry[key] = (self.clock() + delay, failures + 1)
                 log.warning("%s#%d: bundle download failed, retry in %.0fs: %s", repo.name, preview.number,
                             delay, err.diagnostics())

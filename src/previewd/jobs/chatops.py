@@ -16,8 +16,8 @@ from sqlalchemy.engine import Connection
 from previewd.adapters.scm.github import GitHubScm
 from previewd.adapters.store.github_state import GithubState
 from previewd.core.chatops import Command, may_run, parse_command, refusal
-from previewd.core.events import pull_request_from_api
-from previewd.core.models import PreviewState, PullRequest
+from previewd.core.events import pull_request_from_api, repository_of
+from previewd.core.models import PreviewState
 from previewd.errors import PermanentError, TransientError
 from previewd.jobs.context import Changed, JobContext
 from previewd.jobs.pull_requests import apply_snapshot
@@ -27,15 +27,21 @@ log = logging.getLogger("previewd.chatops")
 MAX_ATTEMPTS = 10
 
 
+def _state(ctx: JobContext) -> GithubState | None:
+    """The GitHub state of the wired GitHub runtime (``ctx.adapters["github"]``), if any."""
+    state = getattr(ctx.adapters.get("github"), "state", None)
+    return state if isinstance(state, GithubState) else None
+
+
 def on_issue_comment(ctx: JobContext, conn: Connection, payload: dict[str, Any]) -> Changed:
     """Intake handler for ``issue_comment``: record a command, nothing else."""
-    state = ctx.adapters.get("github_state")
-    if not isinstance(state, GithubState) or payload.get("action") != "created":
+    state = _state(ctx)
+    if state is None or payload.get("action") != "created":
         return []
     issue, comment = payload.get("issue") or {}, payload.get("comment") or {}
-    repo = (payload.get("repository") or {}).get("full_name")
+    repo = repository_of(payload)
     user = comment.get("user") or {}
-    if not isinstance(issue, dict) or "pull_request" not in issue or not isinstance(repo, str):
+    if not isinstance(issue, dict) or "pull_request" not in issue or repo is None:
         return []
     command = parse_command(str(comment.get("body") or ""))
     if command is None or user.get("type") == "Bot":
@@ -63,8 +69,7 @@ def run_commands(ctx: JobContext, scm: GitHubScm, state: GithubState) -> Changed
                          row.command, row.login, permission)
                 continue
             scm.add_reaction(row.repo, row.comment_id, "+1")
-            pr = pull_request_from_api(scm.get_pull(row.repo, row.number))
-            pr = PullRequest(**{**pr.to_dict(), "labels": pr.labels, "repo": row.repo})
+            pr = replace(pull_request_from_api(scm.get_pull(row.repo, row.number)), repo=row.repo)
             command = Command(row.command)
             if command == Command.REDEPLOY:
                 state.forget_verdict(row.repo, pr.head_sha)  # the bundle is checked again

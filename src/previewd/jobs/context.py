@@ -15,6 +15,14 @@ from previewd.core.ports import ImageResolver, NoImages, PreviewObserver
 Changed = list[tuple[Preview | None, Preview]]
 
 
+@dataclass(frozen=True)
+class RetryIn:
+    """Returned by a periodic job whose remaining work waits on its own backoff: the worker
+    runs it again after ``seconds`` instead of waiting for its interval."""
+
+    seconds: float
+
+
 @dataclass
 class JobContext:
     config: Config

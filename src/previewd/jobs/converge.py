@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from previewd.adapters.git import GitWorkspace
 from previewd.adapters.store.sql import Store
 from previewd.config import Config
-from previewd.core import naming
-from previewd.core.models import FileChange, Preview, PreviewState
+from previewd.core.models import RENDER_ERROR_KEY, FileChange, Preview, PreviewState
 from previewd.core.planning import change_for, commit_message
-from previewd.core.ports import ImageResolver, NoImages
-from previewd.core.render.preview import PreviewInput, render_preview
+from previewd.core.ports import ImageResolver
+from previewd.core.render.preview import PreviewInput, names_for, render_preview
 from previewd.errors import TransientError
 from previewd.jobs import image_gate, tag_cleanup
 
@@ -23,43 +23,45 @@ log = logging.getLogger("previewd.converge")
 class ConvergeResult:
     commit: str | None = None
     changed: list[Preview] = field(default_factory=list)
-    waiting: list[Preview] = field(default_factory=list)  # held back: images not pushed yet
     held: list[Preview] = field(default_factory=list)  # waiting records changed this pass
+    # Previews still held back (images not ready yet): the worker checks again soon.
+    waiting: int = 0
 
 
-def converge(
-    config: Config,
-    store: Store,
-    workspace: GitWorkspace,
-    images: ImageResolver | None = None,
-) -> ConvergeResult:
+def converge(config: Config, store: Store, workspace: GitWorkspace, images: ImageResolver) -> ConvergeResult:
     """Render dirty previews, commit them in one commit, push; then mark them synced.
 
     A failed push raises and leaves every preview dirty, so the work is retried.
     """
-    images = images or NoImages()
     result = ConvergeResult()
     changes: list[FileChange] = []
     synced: list[Preview] = []
     for preview in store.dirty_previews():
         repo = config.repository(preview.repo)
         if repo is None:
-            continue  # repository removed from config; the orphan auditor reports it
-        directory = naming.preview_dir(config.gitops.path, repo.name, preview.number)
+            # Removing a repository from config must not mass-delete its previews: the GitOps
+            # directory is kept, and the record is marked synced (state unchanged) so it is
+            # not picked up again on every pass.
+            log.warning("%s#%d: left alone: the repository is no longer configured (its GitOps "
+                        "directory is kept)", preview.repo, preview.number)
+            synced.append(replace(preview, synced_generation=preview.generation))
+            continue
+        directory = names_for(config, repo, preview.number).directory
         if preview.allowed and preview.pr is not None:
             try:
                 resolution = images.resolve(repo, preview)
             except TransientError as err:  # one preview's registry trouble must not stall the rest
                 log.warning("%s#%d: cannot resolve images yet: %s", repo.name, preview.number,
                             err.diagnostics())
-                result.waiting.append(preview)
+                result.waiting += 1
+                continue
+            if resolution.failed:
+                synced.append(image_gate.gave_up(preview, resolution))  # the old preview stays
                 continue
             if not resolution.ready:
-                result.waiting.append(preview)
+                result.waiting += 1
                 held = image_gate.hold(store, preview, resolution)
-                if held is not None and resolution.failed:
-                    synced.append(held)  # gave up: stop re-checking; the old preview stays
-                elif held is not None:
+                if held is not None:
                     result.held.append(held)
                 continue
             try:
@@ -74,12 +76,12 @@ def converge(
                 # One bad preview must not block every other one: record it as failed.
                 log.warning("%s#%d: cannot render: %s", repo.name, preview.number, err)
                 synced.append(replace(preview, synced_generation=preview.generation,
-                                      state=PreviewState.FAILED, extra={"render_error": str(err)}))
+                                      state=PreviewState.FAILED, extra={RENDER_ERROR_KEY: str(err)}))
                 continue
             changes.append(change_for(preview, directory, files))
             synced.append(replace(preview, synced_generation=preview.generation,
                                   state=PreviewState.DEPLOYING, deployed_sha=preview.pr.head_sha,
-                                  extra=image_gate.released(preview)))
+                                  extra=_rendered(preview)))
         else:
             changes.append(change_for(preview, directory, None))
             gone = PreviewState.TORN_DOWN if preview.state == PreviewState.DELETING else preview.state
@@ -93,3 +95,9 @@ def converge(
     store.mark_synced(synced)
     result.changed = synced
     return result
+
+
+def _rendered(preview: Preview) -> dict[str, Any]:
+    """The ``extra`` of a preview that rendered: no image wait, no earlier render error."""
+    extra = image_gate.released(preview)
+    return {**extra, RENDER_ERROR_KEY: None} if extra.get(RENDER_ERROR_KEY) else extra

@@ -18,12 +18,14 @@ from previewd.adapters.scm.github import GitHubScm
 from previewd.adapters.store.github_state import FeedbackRow, GithubState
 from previewd.config import Config
 from previewd.core import feedback as fb
+from previewd.core.backoff import backoff_delay
 from previewd.core.models import Preview, PreviewState
 from previewd.errors import PermanentError, TransientError
 
 log = logging.getLogger("previewd.feedback")
 
 MAX_ATTEMPTS = 12
+FIRST_BACKOFF = 1.0
 MAX_BACKOFF = 600.0
 
 
@@ -53,7 +55,8 @@ def publish_one(config: Config, scm: GitHubScm, state: GithubState, preview: Pre
                 published: dict[str, Any]) -> None:
     """Bring the PR's feedback to the desired state; records progress in ``published`` as it goes."""
     repo, number = preview.repo, preview.number
-    want = fb.desired(preview, facts_for(config, state, preview), "comment_id" in published)
+    facts = facts_for(config, state, preview)
+    want = fb.desired(preview, facts, "comment_id" in published)
     if want.comment is not None:
         digest = hashlib.sha256(want.comment.encode()).hexdigest()
         if published.get("comment_hash") != digest:
@@ -76,7 +79,7 @@ def publish_one(config: Config, scm: GitHubScm, state: GithubState, preview: Pre
             published["deployment"] = deployment
         states: list[str] = deployment.get("states", [])
         if deployment.get("id") and (not states or states[-1] != target.state):
-            link = fb.argocd_link(_facts_link(config), preview)
+            link = fb.argocd_link(facts, preview)
             sequence = [target.state]
             if target.state in ("success", "failure") and "in_progress" not in states:
                 sequence.insert(0, "in_progress")  # statuses always read in_progress -> outcome
@@ -92,12 +95,8 @@ def publish_one(config: Config, scm: GitHubScm, state: GithubState, preview: Pre
         if published.get("status") != wanted:
             scm.create_commit_status(repo, status.sha, status.state, status.description,
                                      fb.url_of(preview) if status.state == "success" else
-                                     fb.argocd_link(_facts_link(config), preview), fb.STATUS_CONTEXT)
+                                     fb.argocd_link(facts, preview), fb.STATUS_CONTEXT)
             published["status"] = wanted
-
-
-def _facts_link(config: Config) -> fb.FeedbackFacts:
-    return fb.FeedbackFacts(label_mode=False, label=None, argocd_url=config.argocd.url)
 
 
 def publish_feedback(config: Config, store_get: Callable[[str, int], Preview | None], scm: GitHubScm,
@@ -139,6 +138,6 @@ def _retry(state: GithubState, row: FeedbackRow, published: dict[str, Any], now:
                   row.attempts + 1, error)
         state.save_published(row, published, done=True, error=error)
         return
-    delay = max(retry_after or 0.0, min(MAX_BACKOFF, 2.0 ** row.attempts))
+    delay = backoff_delay(row.attempts + 1, retry_after, first=FIRST_BACKOFF, cap=MAX_BACKOFF)
     log.info("%s#%d: feedback will be retried in %.0fs: %s", row.repo, row.number, delay, error)
     state.save_published(row, published, done=False, next_attempt=now + delay, error=error)

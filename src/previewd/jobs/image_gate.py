@@ -1,8 +1,8 @@
 """Preview image gating: hold previews whose images are not pushed yet; wake them on a push.
 
 The converge job asks the ``ImageResolver``; when images are missing it calls ``hold``, which
-records ``waiting-for-image`` (or ``failed`` after ``image_wait_timeout``) without touching
-GitOps, so a previous deployment keeps running. ``on_image_pushed`` is the push subscriber:
+records ``waiting-for-image``, or ``gave_up`` after ``image_wait_timeout`` (``failed``), without
+touching GitOps, so a previous deployment keeps running. ``on_image_pushed`` is the push subscriber:
 a notification only makes the next check immediate; the digest still comes from the registry.
 """
 
@@ -16,35 +16,34 @@ from sqlalchemy.engine import Connection
 
 from previewd.adapters.store.sql import Store
 from previewd.core.images import locate, match_tag, render_tag
-from previewd.core.models import Preview, PreviewState
+from previewd.core.models import IMAGE_WAIT_KEY, Preview, PreviewState
 from previewd.core.ports import ImageResolution
 from previewd.core.registry_events import ImagePushed
 from previewd.jobs.context import Changed, JobContext
 
 log = logging.getLogger("previewd.images")
 
-WAIT_KEY = "image_wait"
 _HOLDABLE = (PreviewState.PENDING, PreviewState.WAITING_FOR_IMAGE, PreviewState.FAILED)
 
 
-def hold(store: Store, preview: Preview, resolution: ImageResolution) -> Preview | None:
-    """Record that ``preview`` waits for (or gave up on) an image; returns the new record.
+def gave_up(preview: Preview, resolution: ImageResolution) -> Preview:
+    """``preview`` failed after waiting too long for an image, marked synced so it stops being
+    re-checked; the caller passes it to ``mark_synced``."""
+    return replace(preview, state=PreviewState.FAILED, synced_generation=preview.generation,
+                   extra={**preview.extra, IMAGE_WAIT_KEY: resolution.wait})
 
-    A failed preview is returned marked synced (the caller passes it to ``mark_synced``) so it
-    stops being re-checked; a waiting one is written here and stays dirty. None: no change.
-    """
-    if resolution.failed:
-        return replace(preview, state=PreviewState.FAILED, synced_generation=preview.generation,
-                       deployed_sha=preview.deployed_sha,
-                       extra={**preview.extra, WAIT_KEY: resolution.wait})
-    if preview.state == PreviewState.WAITING_FOR_IMAGE and preview.extra.get(WAIT_KEY) == resolution.wait:
+
+def hold(store: Store, preview: Preview, resolution: ImageResolution) -> Preview | None:
+    """Record that ``preview`` still waits for an image; returns the new record (it stays
+    dirty, so it is checked again), or None when nothing changed."""
+    if preview.state == PreviewState.WAITING_FOR_IMAGE and preview.extra.get(IMAGE_WAIT_KEY) == resolution.wait:
         return None  # nothing new (a check not due yet): no write on every worker pass
     with store.transaction() as conn:
         current = store.get_preview(preview.repo, preview.number, conn)
         if current is None or current.generation != preview.generation:
             return None  # changed meanwhile; the next pass sees the new record
         after = replace(current, state=PreviewState.WAITING_FOR_IMAGE,
-                        extra={**current.extra, WAIT_KEY: resolution.wait})
+                        extra={**current.extra, IMAGE_WAIT_KEY: resolution.wait})
         if after.state == current.state and after.extra == current.extra:
             return None
         store.put_preview(conn, after)
@@ -53,7 +52,7 @@ def hold(store: Store, preview: Preview, resolution: ImageResolution) -> Preview
 
 def released(preview: Preview) -> dict[str, Any]:
     """The ``extra`` of a preview whose images all resolved (the wait record is dropped)."""
-    return {**preview.extra, WAIT_KEY: None} if preview.extra.get(WAIT_KEY) else preview.extra
+    return {**preview.extra, IMAGE_WAIT_KEY: None} if preview.extra.get(IMAGE_WAIT_KEY) else preview.extra
 
 
 def on_image_pushed(ctx: JobContext, conn: Connection, push: ImagePushed) -> Changed:
@@ -76,14 +75,14 @@ def on_image_pushed(ctx: JobContext, conn: Connection, push: ImagePushed) -> Cha
                 continue  # a build of an older head: the preview waits for its current SHA
             if before.state not in _HOLDABLE:
                 continue
-            wait = dict(before.extra.get(WAIT_KEY) or {})
+            wait = dict(before.extra.get(IMAGE_WAIT_KEY) or {})
             generation = before.generation
             if before.state == PreviewState.FAILED:
                 # A late push after the timeout: start a fresh wait and converge again.
                 wait = {"sha": before.pr.head_sha}
                 generation += 1
             wait.update(next_check=0, hinted=True)
-            after = replace(before, generation=generation, extra={**before.extra, WAIT_KEY: wait})
+            after = replace(before, generation=generation, extra={**before.extra, IMAGE_WAIT_KEY: wait})
             ctx.store.put_preview(conn, after)
             log.info("%s#%d: %s pushed; re-checking now", repo.name, number, push.reference)
             changed.append((before, after))

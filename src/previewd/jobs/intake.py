@@ -11,8 +11,7 @@ from sqlalchemy.engine import Connection
 
 from previewd.core.events import parse_pull_request_event
 from previewd.jobs import argocd_status, chatops, registry_intake
-from previewd.jobs.context import Changed as Changed  # re-exported for existing importers
-from previewd.jobs.context import JobContext
+from previewd.jobs.context import Changed, JobContext
 from previewd.jobs.pull_requests import apply_snapshot
 
 log = logging.getLogger("previewd.intake")

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from sqlalchemy.engine import Connection
 
 from previewd.adapters.store.sql import Store
 from previewd.config import Config, RepositoryConfig
-from previewd.core import naming
 from previewd.core.models import Preview, PullRequest
 from previewd.core.ordering import supersedes
 from previewd.core.planning import next_preview
 from previewd.core.policy import Trigger, decide
+from previewd.core.render.preview import names_for
 
 log = logging.getLogger("previewd.pull_requests")
 
@@ -42,13 +43,12 @@ def apply_snapshot(
     # ``requested`` in extra: True after ``/preview``, False after ``/preview stop``, absent if neither.
     wanted = before.extra.get("requested") if before and requested is None else requested
     decision = decide(pr, trigger_of(repo), requested=wanted is True, stopped=wanted is False)
-    namespace = naming.namespace_name(config.previews.namespace_template, repo.name, pr.number)
-    host = naming.host_name(repo.host, repo.name, pr.number) if repo.host else None
+    names = names_for(config, repo, pr.number)
     # Keep the configured spelling of the repository, whatever case the payload used.
-    pr = PullRequest(**{**pr.to_dict(), "labels": pr.labels, "repo": repo.name})
-    after = next_preview(before, pr, decision, namespace, host)
+    pr = replace(pr, repo=repo.name)
+    after = next_preview(before, pr, decision, names.namespace, names.host)
     if requested is not None:
-        after = type(after)(**{**after.__dict__, "extra": {**after.extra, "requested": requested}})
+        after = replace(after, extra={**after.extra, "requested": requested})
     store.put_preview(conn, after)
     log.info("%s#%d: %s (%s) -> %s", repo.name, pr.number,
              "preview" if decision.allowed else "no preview", decision.reason, after.state.value)

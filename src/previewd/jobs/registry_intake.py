@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from previewd.core.registry_events import (
-    ImagePushed,
     parse_distribution,
     parse_github_package,
     parse_harbor,
@@ -29,25 +28,21 @@ def _envelope(stored: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return registry, payload
 
 
-def _fan_out(ctx: JobContext, conn: Connection, pushes: list[ImagePushed]) -> Changed:
-    return dispatch(ctx, conn, pushes) if pushes else []
-
-
 def on_distribution(ctx: JobContext, conn: Connection, stored: dict[str, Any]) -> Changed:
     registry, payload = _envelope(stored)
-    return _fan_out(ctx, conn, parse_distribution(payload, registry))
+    return dispatch(ctx, conn, parse_distribution(payload, registry))
 
 
 def on_harbor(ctx: JobContext, conn: Connection, stored: dict[str, Any]) -> Changed:
     registry, payload = _envelope(stored)
-    return _fan_out(ctx, conn, parse_harbor(payload, registry))
+    return dispatch(ctx, conn, parse_harbor(payload, registry))
 
 
 def on_github_package(ctx: JobContext, conn: Connection, payload: dict[str, Any]) -> Changed:
-    return _fan_out(ctx, conn, parse_github_package("package", payload))
+    return dispatch(ctx, conn, parse_github_package("package", payload))
 
 
 def on_github_registry_package(
     ctx: JobContext, conn: Connection, payload: dict[str, Any]
 ) -> Changed:
-    return _fan_out(ctx, conn, parse_github_package("registry_package", payload))
+    return dispatch(ctx, conn, parse_github_package("registry_package", payload))

@@ -8,7 +8,7 @@ and more confirmed closes than ``github.max_teardowns_per_resync`` tear down non
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from previewd.adapters.scm.github import GitHubScm
@@ -79,12 +79,11 @@ def resync(ctx: JobContext, scm: GitHubScm, status: ResyncStatus, now: float) ->
             if preview.repo.lower() != repo.key or preview.number in seen:
                 continue
             try:
-                pr = pull_request_from_api(scm.get_pull(repo.name, preview.number))
+                pr = replace(pull_request_from_api(scm.get_pull(repo.name, preview.number)), repo=repo.name)
             except PreviewdError as err:
                 log.warning("resync %s#%d: not in the open list and the GET failed; kept: %s",
                             repo.name, preview.number, err.diagnostics())
                 continue
-            pr = PullRequest(**{**pr.to_dict(), "labels": pr.labels, "repo": repo.name})
             if pr.is_open:
                 changed += _apply(ctx, pr)  # the list lagged behind: treat as any snapshot
             else:

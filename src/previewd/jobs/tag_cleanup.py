@@ -1,7 +1,8 @@
 """Delete a torn-down preview's image tags from the registry (``cleanup_tags: true``).
 
-Teardown only records a request in ``Preview.extra["tag_cleanup"]``; this periodic job does
-the registry work later, so a slow or broken registry never delays the GitOps commit.
+Teardown only records a request in ``Preview.extra[TAG_CLEANUP_KEY]``; this periodic job does
+the registry work later, so a slow or broken registry never delays the GitOps commit. It reads
+only the previews with a pending request, each retried on its own backoff (``next_at``).
 
 Only tags that the repository's tag template produces for that PR number are candidates.
 Registries delete manifests by digest, which removes *every* tag on that digest, so a
@@ -20,16 +21,18 @@ from typing import Any, Protocol
 
 from previewd.adapters.registry import ManifestInfo
 from previewd.config import RepositoryConfig
+from previewd.core.backoff import backoff_delay
 from previewd.core.images import locate, tag_pattern
-from previewd.core.models import Preview, PreviewState
+from previewd.core.models import TAG_CLEANUP_KEY, Preview, PreviewState
 from previewd.core.ports import ContainerPackages
 from previewd.errors import PermanentError, PreviewdError, TransientError
-from previewd.jobs.context import JobContext
+from previewd.jobs.context import JobContext, RetryIn
 
 log = logging.getLogger("previewd.tag_cleanup")
 
-KEY = "tag_cleanup"
 MAX_ATTEMPTS = 8
+FIRST_RETRY = 2.0
+MAX_RETRY = 600.0
 GHCR = "ghcr.io"
 
 
@@ -49,7 +52,7 @@ def request(repo: RepositoryConfig, preview: Preview, state: PreviewState) -> di
     """``extra`` for a preview being torn down: asks for cleanup when the repo wants it."""
     if not repo.cleanup_tags or state != PreviewState.TORN_DOWN:
         return preview.extra
-    return {**preview.extra, KEY: {"pending": True, "attempts": 0}}
+    return {**preview.extra, TAG_CLEANUP_KEY: {"pending": True, "attempts": 0}}
 
 
 def clean_ghcr_tags(packages: ContainerPackages, image: str, template: str, number: int,
@@ -109,19 +112,19 @@ def clean_pr_tags(registry: TagRegistry, repo: RepositoryConfig, number: int,
     return outcome
 
 
-def _backoff(attempts: int, retry_after: float | None) -> float:
-    return float(max(min(2.0 * 2 ** (attempts - 1), 600.0), retry_after or 0.0))
+def run(ctx: JobContext, clock: Any = time.time) -> RetryIn | None:
+    """Periodic job: work through pending cleanup requests, each with its own backoff.
 
-
-def run(ctx: JobContext, clock: Any = time.time) -> None:
-    """Periodic job: work through pending cleanup requests, each with its own backoff."""
+    Returns when the earliest request still pending is due again (None: nothing pending)."""
     registry: TagRegistry | None = ctx.adapters.get("registry")
     if registry is None:
-        return
+        return None
     now = float(clock())
-    for preview in ctx.store.list_previews():
-        job = preview.extra.get(KEY)
-        if not isinstance(job, dict) or not job.get("pending") or now < job.get("next_at", 0):
+    due_in: list[float] = []
+    for preview in ctx.store.pending_tag_cleanups():
+        job = preview.extra[TAG_CLEANUP_KEY]
+        if now < job.get("next_at", 0):
+            due_in.append(job["next_at"] - now)
             continue
         repo = ctx.config.repository(preview.repo)
         if preview.allowed or repo is None:
@@ -136,19 +139,22 @@ def run(ctx: JobContext, clock: Any = time.time) -> None:
             retry_after = err.retry_after if isinstance(err, TransientError) else None
             log.warning("%s#%d: tag cleanup failed%s: %s", preview.repo, preview.number,
                         "; giving up" if give_up else "; will retry", err.diagnostics())
+            delay = backoff_delay(attempts, retry_after, first=FIRST_RETRY, cap=MAX_RETRY)
             _record(ctx, preview, {**job, "pending": not give_up, "attempts": attempts,
-                                   "error": err.diagnostics(),
-                                   "next_at": now + _backoff(attempts, retry_after)})
+                                   "error": err.diagnostics(), "next_at": now + delay})
+            if not give_up:
+                due_in.append(delay)
             continue
         for kept in outcome.kept:
             log.warning("%s#%d: kept %s", preview.repo, preview.number, kept)
         log.info("%s#%d: deleted %d tag(s)", preview.repo, preview.number, len(outcome.deleted))
         _record(ctx, preview, {"pending": False, "attempts": attempts, "deleted": outcome.deleted,
                                "kept": outcome.kept})
+    return RetryIn(min(due_in)) if due_in else None
 
 
 def _record(ctx: JobContext, preview: Preview, job: dict[str, Any]) -> None:
     with ctx.store.transaction() as conn:
         current = ctx.store.get_preview(preview.repo, preview.number, conn)
         if current is not None:
-            ctx.store.put_preview(conn, replace(current, extra={**current.extra, KEY: job}))
+            ctx.store.put_preview(conn, replace(current, extra={**current.extra, TAG_CLEANUP_KEY: job}))

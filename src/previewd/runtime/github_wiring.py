@@ -19,8 +19,10 @@ from previewd.jobs.context import Changed, JobContext
 from previewd.runtime.metrics import Metrics
 from previewd.runtime.worker import Periodic, Worker
 
-FEEDBACK_INTERVAL = 0.0  # every worker pass: the outbox is cheap to read when empty
-COMMANDS_INTERVAL = 0.0
+# Feedback and commands run on the worker pass after any activity (an event, a changed
+# preview); idle, only this often, for retries that came due meanwhile.
+FEEDBACK_INTERVAL = 5.0
+COMMANDS_INTERVAL = 5.0
 
 log = logging.getLogger("previewd.github")
 
@@ -41,21 +43,24 @@ class GithubRuntime:
     def run_commands(self, ctx: JobContext) -> Changed:
         return chatops.run_commands(ctx, self.scm, self.state)
 
-    def status_json(self, metrics: Metrics | None = None) -> dict[str, Any]:
-        rate = self.scm.rate
-        if metrics is not None:
-            if rate.remaining is not None:
-                metrics.github_rate_remaining.set(rate.remaining)
-            metrics.github_requests.labels("sent").set(self.scm.requests)
-            metrics.github_requests.labels("not_modified").set(self.scm.not_modified)
-            metrics.teardown_guard.set(1 if self.status.guard_blocked else 0)
-        return {"configured": True, "rate_limit": rate.as_dict(),
+    def export_metrics(self, metrics: Metrics) -> None:
+        """Set the GitHub gauges from what the adapter and the last resync saw (no I/O)."""
+        if self.scm.rate.remaining is not None:
+            metrics.github_rate_remaining.set(self.scm.rate.remaining)
+        metrics.github_requests.labels("sent").set(self.scm.requests)
+        metrics.github_requests.labels("not_modified").set(self.scm.not_modified)
+        metrics.teardown_guard.set(1 if self.status.guard_blocked else 0)
+
+    def status_json(self) -> dict[str, Any]:
+        """The GitHub part of ``/api/status``; reads only."""
+        return {"configured": True, "rate_limit": self.scm.rate.as_dict(),
                 "requests": {"sent": self.scm.requests, "not_modified": self.scm.not_modified},
                 "resync": self.status.as_dict(), "feedback_pending": self.state.pending_count()}
 
 
 def wire_github(config: Config, worker: Worker) -> GithubRuntime | None:
-    """Register the GitHub jobs; ``ctx.adapters["github"]`` is the runtime (None: not configured).
+    """Register the GitHub jobs; ``ctx.adapters["github"]`` is the runtime (None: not configured),
+    whose ``state`` the ChatOps intake handler records commands in.
 
     With a token, the adapter is also ``ctx.adapters["ghcr"]``: GHCR tag cleanup through the
     GitHub Packages API, which does not accept GitHub App tokens."""
@@ -66,7 +71,6 @@ def wire_github(config: Config, worker: Worker) -> GithubRuntime | None:
     state = GithubState(ctx.store)
     runtime = GithubRuntime(scm, state, resync.ResyncStatus())
     ctx.adapters["github"] = runtime
-    ctx.adapters["github_state"] = state
     ctx.observers.append(feedback.FeedbackObserver(state))
     ctx.images = BundleCheckResolver(ctx.images, scm, state)
     if config.github.auth.token is not None:
@@ -76,8 +80,8 @@ def wire_github(config: Config, worker: Worker) -> GithubRuntime | None:
         log.warning("GHCR tags will not be cleaned up: the GitHub Packages API needs github.auth.token "
                     "(a personal access token (classic) with read:packages, delete:packages), not an App")
     worker.periodic += [
-        Periodic("github-commands", COMMANDS_INTERVAL, runtime.run_commands),
+        Periodic("github-commands", COMMANDS_INTERVAL, runtime.run_commands, on_activity=True),
         Periodic("github-resync", config.github.resync_interval.total_seconds(), runtime.run_resync),
-        Periodic("github-feedback", FEEDBACK_INTERVAL, runtime.run_feedback),
+        Periodic("github-feedback", FEEDBACK_INTERVAL, runtime.run_feedback, on_activity=True),
     ]
     return runtime

@@ -8,7 +8,9 @@ from previewd.config import Config
 from previewd.jobs import tag_cleanup
 from previewd.runtime.worker import Periodic, Worker
 
-CLEANUP_INTERVAL = 3.0
+# Cleanup runs on the worker pass after any activity (a teardown); idle, this often at most:
+# each request's retry time is returned by the job and brings its next run forward.
+CLEANUP_INTERVAL = 30.0
 
 
 def wire_registry(config: Config, worker: Worker) -> RegistryClient | None:
@@ -21,5 +23,6 @@ def wire_registry(config: Config, worker: Worker) -> RegistryClient | None:
     if gated:
         worker.ctx.images = RegistryImageResolver(client)
     if any(repo.cleanup_tags for repo in config.repositories):
-        worker.periodic.append(Periodic("tag-cleanup", CLEANUP_INTERVAL, tag_cleanup.run))
+        worker.periodic.append(Periodic("tag-cleanup", CLEANUP_INTERVAL, tag_cleanup.run,
+                                         on_activity=True))
     return client

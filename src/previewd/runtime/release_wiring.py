@@ -12,9 +12,10 @@ from previewd.runtime.metrics import Metrics
 from previewd.runtime.worker import Periodic, Worker
 from previewd.runtime.workspaces import workspace_for
 
-# Drain on every worker pass: the worker wakes on each stored event, so a push is handled
-# right after its notification is accepted.
-DRAIN_INTERVAL = 0.0
+# Drain on the worker pass after any activity: the worker wakes on each stored event, so a
+# push is handled right after its notification is accepted. Idle, only this often, for the
+# controller's own retries.
+DRAIN_INTERVAL = 5.0
 
 
 def wire_releases(config: Config, worker: Worker, metrics: Metrics) -> ReleaseController | None:
@@ -28,7 +29,8 @@ def wire_releases(config: Config, worker: Worker, metrics: Metrics) -> ReleaseCo
     controller = ReleaseController(config.releases, workspace_for(config.releases.gitops), client,
                                    ReleaseStore(worker.ctx.store), metrics.registry)
     worker.ctx.adapters[release_jobs.ADAPTER] = controller
-    worker.periodic.append(Periodic("releases-drain", DRAIN_INTERVAL, release_jobs.drain))
+    worker.periodic.append(Periodic("releases-drain", DRAIN_INTERVAL, release_jobs.drain,
+                                    on_activity=True))
     worker.periodic.append(Periodic("releases-poll", config.releases.poll_interval.total_seconds(),
                                     release_jobs.poll))
     return controller

@@ -44,7 +44,7 @@ class Service:
             self.metrics.previews.labels(state.value).set(count)
         github = self.ctx.adapters.get("github")
         if isinstance(github, GithubRuntime):
-            github.status_json(self.metrics)
+            github.export_metrics(self.metrics)
 
 
 def generated_secret(state_dir: Path) -> tuple[str, bool]:

@@ -39,7 +39,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from previewd.core.models import Preview, PreviewState, PullRequest
+from previewd.core.models import TAG_CLEANUP_KEY, Preview, PreviewState, PullRequest
 from previewd.errors import TransientError
 
 metadata = MetaData()
@@ -243,6 +243,30 @@ class Store:
         with self.transaction() as conn:
             rows = conn.execute(select(previews).order_by(previews.c.repo, previews.c.number)).all()
         return [self._to_preview(r) for r in rows]
+
+    def preview_by_namespace(self, conn: Connection, namespace: str) -> Preview | None:
+        """The preview deployed to ``namespace`` (namespaces are unique per configuration)."""
+        row = conn.execute(
+            select(previews).where(previews.c.namespace == namespace)
+            .order_by(previews.c.repo, previews.c.number).limit(1)
+        ).first()
+        return self._to_preview(row) if row else None
+
+    def pending_tag_cleanups(self) -> list[Preview]:
+        """Previews whose ``extra[TAG_CLEANUP_KEY]`` asks for a cleanup still to be done.
+
+        ``extra`` is JSON text written by ``put_preview`` (``json.dumps``, default separators),
+        so a portable text match narrows the rows; the parsed record has the final say.
+        """
+        with self.transaction() as conn:
+            rows = conn.execute(
+                select(previews)
+                .where(previews.c.extra.contains(f'"{TAG_CLEANUP_KEY}": {{', autoescape=True),
+                       previews.c.extra.contains('"pending": true', autoescape=True))
+                .order_by(previews.c.repo, previews.c.number)
+            ).all()
+        found = [self._to_preview(r) for r in rows]
+        return [p for p in found if isinstance(job := p.extra.get(TAG_CLEANUP_KEY), dict) and job.get("pending")]
 
     def dirty_previews(self) -> list[Preview]:
         with self.transaction() as conn:

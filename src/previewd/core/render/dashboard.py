@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from html import escape
 
-from previewd.core.models import Preview, PreviewState
+from previewd.core.models import IMAGE_WAIT_KEY, Preview, PreviewState
 
 _COLOURS = {
     PreviewState.READY: "#1a7f37", PreviewState.DEPLOYING: "#9a6700",
@@ -27,7 +27,7 @@ def _row(p: Preview, web_url: str) -> str:
     live = p.host and p.state in (PreviewState.READY, PreviewState.DEPLOYING, PreviewState.DEGRADED)
     host = f'<a href="https://{escape(p.host)}">{escape(p.host)}</a>' if live and p.host else \
         f'<span class="muted">{escape(p.host or "")}</span>'
-    wait = p.extra.get("image_wait") or {}
+    wait = p.extra.get(IMAGE_WAIT_KEY) or {}
     detail = escape(p.reason)
     if p.state in (PreviewState.WAITING_FOR_IMAGE, PreviewState.FAILED) and wait.get("missing"):
         detail += f'<br><span class="muted">waiting for {escape(str(wait["missing"]))}</span>'
