@@ -26,6 +26,7 @@ from previewd.adapters.git import GitWorkspace
 from previewd.adapters.registry import ManifestInfo
 from previewd.adapters.store.releases import Pending, QueuedPush, ReleaseStore, now
 from previewd.config import ReleasesConfig
+from previewd.core.backoff import backoff_delay
 from previewd.core.registry_events import ImagePushed
 from previewd.errors import PermanentError, TransientError
 from previewd.releases import editing
@@ -94,7 +95,7 @@ class ReleaseController:
         self.metrics = ReleaseMetrics(metrics)
         self._clock = clock
         self._monotonic = monotonic
-        self._backoff = 0.0
+        self._failures = 0  # consecutive failed pushes, for the backoff
         self._retry_at = 0.0
         self._lock = threading.RLock()
         self._scanner = Scanner(workspace.workdir, config.gitops.path, config.environments)
@@ -190,13 +191,14 @@ class ReleaseController:
                     break
                 self.store.done(push.id)
             else:
-                self._backoff = 0.0
+                self._failures = 0
         return outcomes
 
     def _back_off(self, push: QueuedPush, error: str, retry_after: float | None) -> None:
         dropped = self.store.failed(push, error)
-        self._backoff = min(max(self._backoff * 2, 1.0), MAX_BACKOFF)
-        self._retry_at = self._monotonic() + max(self._backoff, retry_after or 0.0)
+        self._failures += 1
+        self._retry_at = self._monotonic() + backoff_delay(self._failures, retry_after, first=1.0,
+                                                           cap=MAX_BACKOFF)
         log.warning("release push %s/%s:%s failed%s, next try in %.0fs: %s", push.registry,
                     push.repository, push.tag, " (dropped)" if dropped else "",
                     self._retry_at - self._monotonic(), error)
