@@ -41,7 +41,7 @@ typecheck: $(STAMP)
 
 ## bench: run every benchmark and print its figures beside the targets
 bench: deps
-	@for b in $(BENCHES); do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@rc=0; for b in $(BENCHES); do echo "== $$b"; $(BIN)/python $$b || rc=1; done; exit $$rc
 
 clean:
 	rm -rf $(VENV) .previewd .pytest_cache .mypy_cache .ruff_cache
