@@ -23,7 +23,7 @@ import httpx
 
 from previewd.adapters.http_retry import backoff, retry_after
 from previewd.config import RegistryConfig
-from previewd.core.images import _DOCKER_HUB
+from previewd.core.images import DOCKER_HUB_ALIASES
 from previewd.errors import PermanentError, TransientError, scrub
 
 log = logging.getLogger("previewd.registry")
@@ -155,7 +155,7 @@ class RegistryClient:
         return bool(config and config.insecure)
 
     def _base(self, host: str) -> str:
-        api_host = "registry-1.docker.io" if host in _DOCKER_HUB else host
+        api_host = "registry-1.docker.io" if host in DOCKER_HUB_ALIASES else host
         return f"{'http' if self._insecure(host) else 'https'}://{api_host}"
 
     def _credentials(self, host: str) -> tuple[str, str] | None:

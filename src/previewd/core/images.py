@@ -17,7 +17,8 @@ OCI_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _HOST = r"(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::\d{1,5})?)"
 IMAGE_NAME = re.compile(rf"^(?:{_HOST}/)?{_COMPONENT}(?:/{_COMPONENT})*$")
-_DOCKER_HUB = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
+DOCKER_HUB = "docker.io"
+DOCKER_HUB_ALIASES = frozenset({DOCKER_HUB, "index.docker.io", "registry-1.docker.io"})
 
 
 @dataclass(frozen=True)
@@ -31,14 +32,19 @@ class ImageLocation:
         return f"{self.host}/{self.repository}"
 
 
+def split_host(reference: str) -> tuple[str, str]:
+    """(registry host, path): the first segment is a host only if it looks like one (a dot, a
+    port or ``localhost``), as Docker resolves names; otherwise the image is Docker Hub's."""
+    first, sep, rest = reference.partition("/")
+    if sep and ("." in first or ":" in first or first.lower() == "localhost"):
+        return first.lower(), rest
+    return DOCKER_HUB, reference
+
+
 def locate(image: str) -> ImageLocation:
     """``registry.example.com/acme/shop`` -> host and path; short names are Docker Hub's."""
-    first, sep, rest = image.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost"):
-        host, repository = first.lower(), rest
-    else:
-        host, repository = "docker.io", image
-    if host in _DOCKER_HUB and "/" not in repository:
+    host, repository = split_host(image)
+    if host in DOCKER_HUB_ALIASES and "/" not in repository:
         repository = f"library/{repository}"
     return ImageLocation(host, repository)
 

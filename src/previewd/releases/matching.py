@@ -20,9 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from previewd.core.images import _DOCKER_HUB as _DOCKER_HUB_ALIASES
+from previewd.core.images import DOCKER_HUB, DOCKER_HUB_ALIASES, split_host
 
-DOCKER_HUB = "docker.io"
 _DEFAULT_PORTS = (":443", ":80")
 # Registries known to treat repository paths case-insensitively.
 CASE_FOLDING_REGISTRIES = frozenset({DOCKER_HUB, "ghcr.io", "quay.io"})
@@ -45,26 +44,18 @@ class Repository:
         return f"{self.host}/{self.path}"
 
 
-def _looks_like_host(segment: str) -> bool:
-    return "." in segment or ":" in segment or segment.lower() == "localhost"
-
-
 def normalise(reference: str) -> Repository:
     """``Harbor.Example.TLD:443/team/app`` -> ``harbor.example.tld/team/app``; raises
     RepositoryError for anything with a scheme, tag, digest or empty component."""
     text = reference.strip()
     if "://" in text or "@" in text or not text:
         raise RepositoryError(f"{reference!r}: expected host/path without scheme, tag or digest")
-    first, sep, rest = text.partition("/")
-    if sep and _looks_like_host(first):
-        host, path = first.lower(), rest
-    else:
-        host, path = DOCKER_HUB, text
+    host, path = split_host(text)
     if not _HOST.match(host):
         raise RepositoryError(f"{reference!r}: {host!r} is not a registry host")
     for port in _DEFAULT_PORTS:
         host = host.removesuffix(port)
-    if host in _DOCKER_HUB_ALIASES:
+    if host in DOCKER_HUB_ALIASES:
         host = DOCKER_HUB
     components = path.split("/")
     if not all(_COMPONENT.match(c) for c in components):
