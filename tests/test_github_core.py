@@ -156,27 +156,28 @@ def test_notifications_configmap_validates_and_templates_render_json() -> None:
     files = bootstrap_files(argo_config("t0ken"))
     (cm,) = schemas.validate_bytes(files["argocd-notifications-cm.yaml"])
     data = cm["data"]
-    service = yaml.safe_load(data["service.webhook.previewd"])
+    service = yaml.safe_load(data["service.webhook.previewd-hooks"])
     assert service["url"].endswith("/hooks/argocd")
     assert {"name": "Authorization", "value": "Bearer $previewd-notifications-token"} in service["headers"]
     assert "t0ken" not in files["argocd-notifications-cm.yaml"].decode()  # a $secret reference, not the value
-    for trigger, event in (("on-deployed", "deployed"), ("on-health-degraded", "health-degraded"),
-                           ("on-sync-failed", "sync-failed")):
+    for trigger, event in (("previewd-on-deployed", "deployed"), ("previewd-on-health-degraded", "health-degraded"),
+                           ("previewd-on-sync-failed", "sync-failed")):
         (rule,) = yaml.safe_load(data[f"trigger.{trigger}"])
         template = yaml.safe_load(data[f"template.{rule['send'][0]}"])
-        body = template["webhook"]["previewd"]["body"]
+        body = template["webhook"]["previewd-hooks"]["body"]
         rendered = json.loads(re.sub(r"\{\{[^}]*\}\}", "x", body))  # as Argo CD fills it in
         assert rendered["event"] == event and set(rendered) >= {"application", "revision"}
 
 
 def test_preview_application_subscribes_only_when_notifications_are_configured() -> None:
-    for token, expected in ((None, set()), ("t", {"on-deployed", "on-health-degraded", "on-sync-failed"})):
+    for token, expected in ((None, set()), ("t", {"previewd-on-deployed", "previewd-on-health-degraded",
+                                                  "previewd-on-sync-failed"})):
         config = argo_config(token)
         repo = config.repository("acme/shop")
         assert repo is not None
         files = render_preview(config, repo, PreviewInput("acme/shop", 42, SHA, "2026-01-01T00:00:00Z"))
         (app,) = schemas.validate_bytes(files["application.yaml"])
-        subscribed = {k.split("/subscribe.")[1].removesuffix(".previewd") for k in app["metadata"]["annotations"]
+        subscribed = {k.split("/subscribe.")[1].removesuffix(".previewd-hooks") for k in app["metadata"]["annotations"]
                       if k.startswith("notifications.argoproj.io/subscribe.")}
         assert subscribed == expected
 

@@ -109,8 +109,9 @@ class ArgoCDConfig(Strict):
     root_project: DnsLabel = "previews-root"
     url: HttpUrl | None = None  # Argo CD web UI, for links in PR comments
     notifications_token: SecretStr | None = None  # bearer token Argo CD sends to /hooks/argocd
-    # Where Argo CD Notifications reaches previewd (written into argocd-notifications-cm).
-    notifications_url: HttpUrl = "http://previewd.previewd.svc:8080/hooks/argocd"
+    # Where Argo CD Notifications reaches previewd (written into argocd-notifications-cm): the
+    # Service deploy/kubernetes ships (port 80, forwarding to the container's 8080).
+    notifications_url: HttpUrl = "http://previewd.previewd.svc/hooks/argocd"
 
 
 class RegistryConfig(Strict):

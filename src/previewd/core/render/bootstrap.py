@@ -109,8 +109,8 @@ def bootstrap_files(config: Config) -> dict[str, bytes]:
 
 
 def _notification_files(config: Config) -> dict[str, bytes]:
-    """Argo CD Notifications wiring, only when previewd is configured to receive it: applying
-    the ConfigMap replaces an existing one, so it is never written by surprise."""
+    """Argo CD Notifications wiring, only when previewd is configured to receive it. Its keys
+    are all ``previewd-`` names, so it merges into an existing ConfigMap (kubectl patch)."""
     if config.argocd.notifications_token is None:
         return {}
     return {"argocd-notifications-cm.yaml": dump_all([notifications_configmap(config)])}

@@ -16,22 +16,26 @@ from previewd.core.render.yamlout import Manifest
 if TYPE_CHECKING:
     from previewd.config import Config
 
-SERVICE = "previewd"
+# Every name previewd adds to argocd-notifications-cm starts with this prefix, so its keys never
+# collide with Argo CD's own catalog (trigger.on-deployed, template.app-deployed, ...) or with
+# a site's own names, and both can live in one ConfigMap.
+PREFIX = "previewd-"
+SERVICE = f"{PREFIX}hooks"
 SECRET_KEY = "previewd-notifications-token"
 HEAD_SHA = "previewd.io/head-sha"
 
 # trigger -> (event sent to previewd, condition). Conditions follow Argo CD's trigger catalog.
 TRIGGERS = {
-    "on-deployed": ("deployed", "app.status.operationState != nil and "
+    f"{PREFIX}on-deployed": ("deployed", "app.status.operationState != nil and "
                     "app.status.operationState.phase in ['Succeeded'] and app.status.health.status == 'Healthy'"),
-    "on-health-degraded": ("health-degraded", "app.status.health.status == 'Degraded'"),
-    "on-sync-failed": ("sync-failed", "app.status.operationState != nil and "
+    f"{PREFIX}on-health-degraded": ("health-degraded", "app.status.health.status == 'Degraded'"),
+    f"{PREFIX}on-sync-failed": ("sync-failed", "app.status.operationState != nil and "
                        "app.status.operationState.phase in ['Error', 'Failed']"),
 }
 
 
 def subscription_annotations(config: Config) -> dict[str, str]:
-    """``notifications.argoproj.io/subscribe.<trigger>.previewd`` for each trigger (if enabled)."""
+    """``notifications.argoproj.io/subscribe.<trigger>.<service>`` for each trigger (if enabled)."""
     if config.argocd.notifications_token is None:
         return {}
     return {f"notifications.argoproj.io/subscribe.{trigger}.{SERVICE}": "" for trigger in TRIGGERS}
@@ -56,11 +60,11 @@ def notifications_configmap(config: Config) -> Manifest:
     }
     data = {f"service.webhook.{SERVICE}": yaml.safe_dump(service, sort_keys=False)}
     for trigger, (event, condition) in TRIGGERS.items():
-        template = f"{SERVICE}-{event}"
+        template = f"{PREFIX}{event}"
         data[f"template.{template}"] = yaml.safe_dump(
             {"webhook": {SERVICE: {"method": "POST", "body": _body(event)}}}, sort_keys=False, width=1000)
         rule: dict[str, object] = {"description": f"previewd: {event}", "send": [template], "when": condition}
-        if trigger == "on-deployed":
+        if event == "deployed":
             rule["oncePer"] = "app.status.operationState.startedAt"  # once per sync (redeploys too)
         data[f"trigger.{trigger}"] = yaml.safe_dump([rule], sort_keys=False, width=1000)
     return {
@@ -71,7 +75,8 @@ def notifications_configmap(config: Config) -> Manifest:
                      "annotations": {"previewd.io/note": (
                          "Put argocd.notifications_token into argocd-notifications-secret under key "
                          f"{SECRET_KEY}. Preview Applications carry "
-                         f"notifications.argoproj.io/subscribe.<trigger>.{SERVICE} annotations; merge "
-                         "these keys if you already have an argocd-notifications-cm.")}},
+                         f"notifications.argoproj.io/subscribe.<trigger>.{SERVICE} annotations. Every key "
+                         f"here starts with {PREFIX}: merge them into an existing argocd-notifications-cm "
+                         "with kubectl patch --type merge --patch-file argocd-notifications-cm.yaml.")}},
         "data": dict(sorted(data.items())),
     }
