@@ -1,4 +1,4 @@
-"""Builders for release-controller tests: app-env documents derived from seed 003's example
+"""Builders for release-controller tests: app-env documents derived from the reference example
 and real state repositories (a bare remote seeded through a real clone)."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def seed_app_env() -> dict[str, Any]:
 
 def app_env(repository: str, *, tenant: str = "team-a", app: str = "app1",
             environment: str = "dev", mode: str | None = "auto", **policy: str) -> dict[str, Any]:
-    """The seed's app-env with the given claim, identity and deploy policy."""
+    """The reference app-env with the given claim, identity and deploy policy."""
     doc = copy.deepcopy(seed_app_env())
     doc["metadata"].update(name=f"{app}-{environment}", tenant=tenant, app=app,
                            environment=environment)

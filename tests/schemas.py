@@ -1,5 +1,5 @@
 """Validate rendered manifests against real schemas: kubernetes-validate for core kinds,
-the upstream CRD schemas in ../shared/schemas/crds for custom resources."""
+the upstream CRD schemas in tests/data/crds (origin in SOURCE.md there) for custom resources."""
 
 from __future__ import annotations
 

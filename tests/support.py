@@ -16,8 +16,10 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +29,11 @@ import yaml
 from previewd.core.models import Preview, PreviewState, PullRequest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-FIXTURES = SHARED / "fixtures" / "github-webhooks"
-CRDS = SHARED / "schemas" / "crds"
+# GitHub's webhook examples: the npm package @octokit/webhooks-examples, pinned in
+# tools/node/package-lock.json and installed by scripts/install-node-deps.sh (`make deps`).
+WEBHOOK_EXAMPLES = (ROOT / ".tools" / "node" / "node_modules" / "@octokit" / "webhooks-examples"
+                    / "api.github.com" / "index.json")
+CRDS = ROOT / "tests" / "data" / "crds"  # upstream CRD schemas; origin in SOURCE.md there
 SECRET = "test-webhook-secret"
 # A minimal bundle workload; tests replace IMAGE.
 DEPLOYMENT_YAML = """\
@@ -154,9 +158,27 @@ def write_config(tmp: Path, config: dict[str, Any]) -> Path:
     return path
 
 
+@cache
+def webhook_examples() -> dict[str, dict[str, Any]]:
+    """Every GitHub webhook example by ``<event>.<action>.<n>.json`` (``<event>.event.<n>.json``
+    for events without an action; ``n`` counts from 1 within one event and action, in the
+    package's order)."""
+    if not WEBHOOK_EXAMPLES.exists():
+        raise FileNotFoundError(f"{WEBHOOK_EXAMPLES} is missing: run `make deps` "
+                                "(scripts/install-node-deps.sh installs @octokit/webhooks-examples)")
+    examples: dict[str, dict[str, Any]] = {}
+    for event in json.loads(WEBHOOK_EXAMPLES.read_text()):
+        seen: Counter[str] = Counter()
+        for example in event["examples"]:
+            action = example.get("action") or "event"
+            seen[action] += 1
+            examples[f"{event['name']}.{action}.{seen[action]}.json"] = example
+    return examples
+
+
 def fixture(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((FIXTURES / name).read_text())
-    return data
+    """A fresh copy of one GitHub webhook example (see ``webhook_examples``)."""
+    return copy.deepcopy(webhook_examples()[name])
 
 
 def pr_payload(
