@@ -135,7 +135,7 @@ def test_bootstrap_manifests_validate_and_restrict(config: Config) -> None:
     assert root["spec"]["source"]["directory"]["include"] == "*/*/pr-*/application.yaml"
     assert root["spec"]["project"] == "previews-root"
     policy, binding = files["admission-guard.yaml"]
-    assert "object.spec.project == 'previews'" in policy["spec"]["validations"][0]["expression"]
+    assert 'object.spec.project == "previews"' in policy["spec"]["validations"][0]["expression"]
     assert binding["spec"]["policyName"] == policy["metadata"]["name"]
 
 

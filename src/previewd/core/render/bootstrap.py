@@ -5,18 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from previewd.core import naming
-from previewd.core.render.admission import deny_policy
 from previewd.core.render.application import gitops_repo_url
 from previewd.core.render.notifications import notifications_configmap
 from previewd.core.render.platform_namespaces import platform_namespace_policy
 from previewd.core.render.preview import MANAGED_BY
+from previewd.core.render.project_guard import ROOT_APP, admission_guard
 from previewd.core.render.yamlout import Manifest, dump_all
 
 if TYPE_CHECKING:
     from previewd.config import Config
-
-ROOT_APP = "previewd-previews"
-GUARD = "previewd-preview-project"
 
 
 def previews_project(config: Config) -> Manifest:
@@ -79,23 +76,6 @@ def root_application(config: Config) -> Manifest:
             },
         },
     }
-
-
-def admission_guard(config: Config) -> list[Manifest]:
-    """Reject any previewd-managed Application whose project is not the previews project."""
-    project = config.argocd.project
-    expression = (
-        "!has(object.metadata.labels) || "
-        "!('app.kubernetes.io/managed-by' in object.metadata.labels) || "
-        "object.metadata.labels['app.kubernetes.io/managed-by'] != 'previewd' || "
-        f"object.metadata.name == '{ROOT_APP}' || object.spec.project == '{project}'"
-    )
-    rule = {"apiGroups": ["argoproj.io"], "apiVersions": ["*"], "operations": ["CREATE", "UPDATE"],
-            "resources": ["applications"]}
-    return deny_policy(GUARD, rule, [{
-        "expression": expression,
-        "message": f"previewd-managed Applications must use the '{project}' project",
-    }])
 
 
 def bootstrap_files(config: Config) -> dict[str, bytes]:

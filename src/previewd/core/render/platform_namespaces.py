@@ -27,8 +27,9 @@ def platform_namespace_policy(identities: PlatformIdentities) -> list[Manifest]:
     rule = {"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE", "DELETE"],
             "resources": ["namespaces"]}
     variables = [
-        # DELETE has no object and CREATE no oldObject: take the name from either.
-        {"name": "name", "expression": "object != null ? object.metadata.name : oldObject.metadata.name"},
+        # DELETE has no object and CREATE no oldObject: take the name from the one that exists.
+        {"name": "name",
+         "expression": "request.operation == 'DELETE' ? oldObject.metadata.name : object.metadata.name"},
         {"name": "platform", "expression": platform},
     ]
     return deny_policy(POLICY, rule, [{
