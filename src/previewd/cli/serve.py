@@ -6,13 +6,13 @@ import logging
 from pathlib import Path
 
 import click
-import uvicorn
 from pydantic import ValidationError
 
 from previewd.cli.common import config_option, reports_errors
 from previewd.config import ServerConfig
 from previewd.errors import ConfigError, validation_problems
 from previewd.http.app import create_app
+from previewd.http.server import serve
 from previewd.runtime.service import build_service
 from previewd.settings import STATE_DIR, embedded_defaults, load_config
 
@@ -41,5 +41,4 @@ def command(config_path: Path | None, listen: str | None, log_level: str) -> Non
     app = create_app(service)
     click.echo(f"previewd: listening on http://{config.server.listen} "
                f"({len(config.repositories)} repositories, GitOps {config.gitops.url})")
-    uvicorn.run(app, host=config.server.host, port=config.server.port, log_level="warning",
-                access_log=False)
+    serve(app, config.server.host, config.server.port)

@@ -27,7 +27,7 @@ def router(service: Service) -> APIRouter:
             metrics.labels("argocd", "unauthorized").inc()
             raise HTTPException(401, "missing or invalid bearer token")
         _body, payload = await read_json(request, min(MAX_BODY, service.config.server.max_body_bytes),
-                                         metrics, "argocd")
+                                         metrics, "argocd", authenticated=True)
         if not isinstance(payload.get("event"), str) or not isinstance(payload.get("application"), str):
             metrics.labels("argocd", "bad_request").inc()
             raise HTTPException(400, "expected event and application")

@@ -44,7 +44,8 @@ def router(service: Service) -> APIRouter:
         if host is None:
             metrics.labels(source, "unauthorized").inc()
             raise HTTPException(401, "missing or invalid bearer token")
-        body, payload = await read_json(request, service.config.server.max_body_bytes, metrics, source)
+        body, payload = await read_json(request, service.config.server.max_body_bytes, metrics, source,
+                                        authenticated=True)
         if not parse(payload, host):
             metrics.labels(source, "ignored").inc()
             return JSONResponse({"status": "ignored", "reason": "no tagged manifest push"}, 200)

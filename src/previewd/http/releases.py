@@ -45,7 +45,7 @@ def router(service: Service) -> APIRouter:
         if not verify_bearer(token.get_secret_value() if token else None,
                              request.headers.get("authorization")):
             raise HTTPException(401, "missing or invalid bearer token")
-        body = parse_json_object(await read_limited(request, MAX_PROMOTE_BODY))
+        body = parse_json_object(await read_limited(request, MAX_PROMOTE_BODY, authenticated=True))
         env, tag, digest = body.get("env"), body.get("tag"), body.get("digest")
         unknown = sorted(set(body) - {"env", "tag", "digest"})
         if unknown:

@@ -29,7 +29,7 @@ def router(service: Service) -> APIRouter:
                 raise HTTPException(401, "missing or invalid X-Hub-Signature-256")
 
         body, payload = await read_json(request, service.config.server.max_body_bytes, metrics, "github",
-                                        check=signed)
+                                        authenticated=False, check=signed)
         kind = request.headers.get("x-github-event", "")
         delivery = request.headers.get("x-github-delivery", "")
         if not kind or not delivery:
