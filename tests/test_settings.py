@@ -79,7 +79,7 @@ def test_bad_value_names_key_and_reason() -> None:
     data = example()
     data["repositories"][0]["route"]["port"] = 70000
     text = problems(data)
-    assert "repositories.0.route.port" in text and "less than 65536" in text
+    assert "repositories.0.route.port" in text and "less than or equal to 65535" in text
 
 
 def test_missing_environment_variable_is_an_error() -> None:

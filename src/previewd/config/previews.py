@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from previewd.config.base import DnsLabel, Strict
+from previewd.config.kube import Cidr, LabelKey, LabelValue, Port, Protocol, check_limits, check_quota
 from previewd.core import naming
 
 
@@ -25,6 +26,12 @@ class QuotaConfig(Strict):
         }
     )
 
+    @field_validator("hard")
+    @classmethod
+    def _hard(cls, value: dict[str, str]) -> dict[str, str]:
+        check_quota(value)
+        return value
+
 
 class LimitRangeConfig(Strict):
     default: dict[str, str] = Field(default_factory=lambda: {"cpu": "500m", "memory": "512Mi"})
@@ -33,14 +40,42 @@ class LimitRangeConfig(Strict):
     )
     max: dict[str, str] = Field(default_factory=lambda: {"cpu": "2", "memory": "4Gi"})
 
+    @model_validator(mode="after")
+    def _limits(self) -> LimitRangeConfig:
+        check_limits({"default": self.default, "default_request": self.default_request, "max": self.max})
+        return self
+
+
+class PortRange(Strict):
+    """``port`` through ``end_port`` (NetworkPolicy ``endPort``)."""
+
+    port: Port
+    end_port: Port
+
+    @model_validator(mode="after")
+    def _order(self) -> PortRange:
+        if self.end_port < self.port:
+            raise ValueError(f"end_port {self.end_port} is below port {self.port}")
+        return self
+
 
 class EgressRule(Strict):
-    """An extra egress allowance, for example to shared services."""
+    """An extra egress allowance: pods in ``namespace`` (optionally only those with
+    ``pod_labels``), or the address ranges in ``cidrs``; on ``ports`` (numbers or ranges)."""
 
-    namespace: DnsLabel
-    pod_labels: dict[str, str] = Field(default_factory=dict)
-    ports: list[int] = Field(default_factory=list)
-    protocol: str = "TCP"
+    namespace: DnsLabel | None = None
+    pod_labels: dict[LabelKey, LabelValue] = Field(default_factory=dict)
+    cidrs: list[Cidr] = Field(default_factory=list)
+    ports: list[Port | PortRange] = Field(default_factory=list)
+    protocol: Protocol = "TCP"
+
+    @model_validator(mode="after")
+    def _one_peer(self) -> EgressRule:
+        if (self.namespace is None) == (not self.cidrs):
+            raise ValueError("set exactly one of namespace (with optional pod_labels) and cidrs")
+        if self.cidrs and self.pod_labels:
+            raise ValueError("pod_labels select pods in a namespace; they do not apply to cidrs")
+        return self
 
 
 class NetworkConfig(Strict):

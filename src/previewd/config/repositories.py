@@ -8,6 +8,7 @@ from datetime import timedelta
 from pydantic import Field, field_validator, model_validator
 
 from previewd.config.base import DnsLabel, Duration, GitUrl, RelativePath, Strict
+from previewd.config.kube import Port
 from previewd.core import images as image_refs
 from previewd.core import naming
 
@@ -34,7 +35,7 @@ class GatewayRef(Strict):
 class RouteConfig(Strict):
     kind: str = "httproute"
     service: DnsLabel
-    port: int = Field(gt=0, lt=65536)
+    port: Port
     gateway: GatewayRef
 
     @field_validator("kind")

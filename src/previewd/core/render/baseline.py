@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from previewd.core.render.yamlout import Manifest
 
 if TYPE_CHECKING:
-    from previewd.config import LimitRangeConfig, NetworkConfig
+    from previewd.config import EgressRule, LimitRangeConfig, NetworkConfig
 
 # Argo CD creates the Namespace before anything else in the Application.
 _FIRST_WAVE = {"argocd.argoproj.io/sync-wave": "-1"}
@@ -111,16 +111,25 @@ def network_policies(
             )
         )
     for index, rule in enumerate(net.extra_egress):
+        policies.append(_policy(ns, f"allow-egress-{index}-{rule.namespace or 'cidrs'}"[:63].rstrip("-"),
+                                labels, {"policyTypes": ["Egress"], "egress": [_egress(rule)]}))
+    return policies
+
+
+def _egress(rule: EgressRule) -> dict[str, Any]:
+    peers: list[dict[str, Any]] = [{"ipBlock": {"cidr": cidr}} for cidr in rule.cidrs]
+    if rule.namespace is not None:
         peer: dict[str, Any] = {
             "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": rule.namespace}}
         }
         if rule.pod_labels:
             peer["podSelector"] = {"matchLabels": dict(sorted(rule.pod_labels.items()))}
-        egress: dict[str, Any] = {"to": [peer]}
-        if rule.ports:
-            egress["ports"] = [{"protocol": rule.protocol, "port": p} for p in rule.ports]
-        policies.append(
-            _policy(ns, f"allow-egress-{index}-{rule.namespace}"[:63].rstrip("-"), labels, {
-                "policyTypes": ["Egress"], "egress": [egress]})
-        )
-    return policies
+        peers.append(peer)
+    egress: dict[str, Any] = {"to": peers}
+    if rule.ports:
+        egress["ports"] = [
+            {"protocol": rule.protocol, "port": p} if isinstance(p, int)
+            else {"protocol": rule.protocol, "port": p.port, "endPort": p.end_port}
+            for p in rule.ports
+        ]
+    return egress
