@@ -187,7 +187,8 @@ def test_quota_and_limits_with_extended_names_and_exponents_load() -> None:
 
 
 SUFFIXES = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "": 1, "m": Decimal("0.001"),
-            "k": 1000, "M": 10**6, "G": 10**9, "n": Decimal("1e-9"), "u": Decimal("1e-6")}
+            "k": 1000, "M": 10**6, "G": 10**9, "E": 10**18, "n": Decimal("1e-9"), "u": Decimal("1e-6"),
+            "e3": 1000, "E-2": Decimal("0.01")}
 
 
 @given(whole=st.integers(min_value=0, max_value=10**6), frac=st.none() | st.integers(min_value=0, max_value=999),

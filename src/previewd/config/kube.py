@@ -73,7 +73,7 @@ def quantity_value(value: str) -> Decimal:
     number, suffix = Decimal(match["number"]), match["suffix"]
     if suffix in _BINARY:
         return number * _BINARY[suffix]
-    if suffix[:1] in ("e", "E"):
+    if len(suffix) > 1 and suffix[0] in "eE":  # a decimal exponent; a lone E is exa
         return number.scaleb(int(suffix[1:]))
     return number.scaleb(_DECIMAL[suffix])
 
