@@ -1,4 +1,5 @@
-"""Notification parsers (Distribution, Harbor, GitHub packages) and PR tag templates."""
+"""Notification parsers (Distribution, Harbor, GitHub packages) and PR tag templates; every
+format's documented payload is in test_registry_formats.py."""
 
 from __future__ import annotations
 
@@ -8,12 +9,8 @@ from typing import Any
 import pytest
 
 from previewd.core.images import check_tag_template, locate, match_tag, render_tag, tag_pattern
-from previewd.core.registry_events import (
-    ImagePushed,
-    parse_distribution,
-    parse_github_package,
-    parse_harbor,
-)
+from previewd.core.registry_events import FormatError, ImagePushed
+from previewd.core.registry_formats import github_package, parse
 from previewd.errors import ConfigError
 from previewd.settings import parse_config
 from tests.support import fixture
@@ -44,12 +41,14 @@ def test_distribution_multi_arch_push_is_one_hint_per_tag() -> None:
         distribution_event("pull", OCI_INDEX, "pr-1-abc", D3),
         distribution_event("push", OCI_INDEX, "pr-1-abc", D3),  # redelivered
     ]}
-    assert parse_distribution(envelope) == [
+    assert parse("distribution", envelope, None) == [
         ImagePushed("registry.example.com", "acme/shop", "pr-1-abc", D3, OCI_INDEX)]
     # The configured host that authorised the hook wins over the pusher's Host header.
-    assert parse_distribution(envelope, "127.0.0.1:5000")[0].registry == "127.0.0.1:5000"
-    assert parse_distribution({"events": "nonsense"}) == []
-    assert parse_distribution({}) == []
+    assert parse("distribution", envelope, "127.0.0.1:5000")[0].registry == "127.0.0.1:5000"
+    assert parse("distribution", {"events": []}, None) == []
+    for malformed in ({"events": "nonsense"}, {}, {"events": 5}):
+        with pytest.raises(FormatError):
+            parse("distribution", malformed, None)
 
 
 def test_harbor_push_artifact_only() -> None:
@@ -58,24 +57,29 @@ def test_harbor_push_artifact_only() -> None:
                        "resource_url": "harbor.example.com/acme/shop:pr-2-abc"},
                       {"digest": D1, "tag": "", "resource_url": "harbor.example.com/acme/shop"}],
         "repository": {"name": "shop", "namespace": "acme", "repo_full_name": "acme/shop"}}}
-    assert parse_harbor(payload) == [ImagePushed("harbor.example.com", "acme/shop", "pr-2-abc", D1)]
-    assert parse_harbor({**payload, "type": "PULL_ARTIFACT"}) == []
-    assert parse_harbor({**payload, "type": "DELETE_ARTIFACT"}) == []
+    assert parse("harbor", payload, None) == [ImagePushed("harbor.example.com", "acme/shop", "pr-2-abc", D1)]
+    assert parse("harbor", {**payload, "type": "PULL_ARTIFACT"}, None) == []
+    assert parse("harbor", {**payload, "type": "DELETE_ARTIFACT"}, None) == []
+    # A digest in ``tag`` (Harbor's push by digest and replication) is a digest, never a tag.
+    by_digest = copy.deepcopy(payload)
+    by_digest["event_data"]["resources"] = [{"digest": D1, "tag": D1,
+                                             "resource_url": f"harbor.example.com/acme/shop@{D1}"}]
+    assert parse("harbor", by_digest, None) == []
 
 
 def test_github_package_events() -> None:
     # The recorded examples: an npm package and an untagged container version.
-    assert parse_github_package("package", fixture("package.published.1.json")) == []
+    assert github_package.parse("package", fixture("package.published.1.json")) == []
     untagged = fixture("package.published.2.json")
     untagged["package"]["package_type"] = "container"
-    assert parse_github_package("package", untagged) == []
+    assert github_package.parse("package", untagged) == []
 
     tagged = copy.deepcopy(untagged)
     tagged["package"]["owner"] = {"login": "Acme"}
     tagged["package"]["name"] = "shop"
     tagged["package"]["package_version"]["container_metadata"]["tag"]["name"] = "pr-3-abc"
     tagged["package"]["package_version"]["package_url"] = "ghcr.io/Acme/shop:pr-3-abc"
-    (push,) = parse_github_package("package", tagged)
+    (push,) = github_package.parse("package", tagged)
     assert (push.registry, push.repository, push.tag) == ("ghcr.io", "acme/shop", "pr-3-abc")
     assert push.digest == tagged["package"]["package_version"]["container_metadata"]["manifest"][
         "digest"]
@@ -84,10 +88,10 @@ def test_github_package_events() -> None:
         "name": "shop", "package_type": "CONTAINER", "owner": {"login": "acme"},
         "package_version": {"package_url": "ghcr.io/acme/shop:pr-3-abc",
                             "container_metadata": {"tag": {"name": "pr-3-abc", "digest": D2}}}}}
-    assert parse_github_package("registry_package", registry_package) == [
+    assert github_package.parse("registry_package", registry_package) == [
         ImagePushed("ghcr.io", "acme/shop", "pr-3-abc", D2, None)]
-    assert parse_github_package("registry_package", {**registry_package, "action": "deleted"}) == []
-    assert parse_github_package("push", registry_package) == []
+    assert github_package.parse("registry_package", {**registry_package, "action": "deleted"}) == []
+    assert github_package.parse("push", registry_package) == []
 
 
 def test_tag_templates() -> None:

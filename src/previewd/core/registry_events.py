@@ -1,12 +1,19 @@
-"""Image pushes, normalised from any registry's notification (Distribution, Harbor, GHCR).
+"""Image pushes, normalised from any registry's notification (one parser per format lives in
+``previewd.core.registry_formats``).
 
 A push is only a hint: consumers re-resolve the digest from the registry before acting.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from previewd.core.images import OCI_TAG
 
 
 @dataclass(frozen=True)
@@ -30,99 +37,99 @@ MANIFEST_MEDIA_TYPES = frozenset({
     "application/vnd.docker.distribution.manifest.v2+json",
     "application/vnd.docker.distribution.manifest.v1+prettyjws",
 })
-_GITHUB_CONTAINER_TYPES = frozenset({"container", "docker"})
+# <algorithm>:<encoded> as the OCI image spec defines a digest (e.g. sha256:<64 hex>).
+DIGEST = re.compile(r"^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
+MAX_REPOSITORY_LENGTH = 255  # Distribution's limit on a repository name
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+REPOSITORY = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")  # the distribution spec's grammar
+HOST = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::[0-9]{1,5})?$")
+MAX_PROBLEMS = 5  # shape errors named in one 400 answer
 
 
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
+class FormatError(ValueError):
+    """A body that is not the format its hook expects; the message says why (for the 400)."""
 
 
-def _dict(value: object) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
+class Shape(BaseModel):
+    """A notification's shape: strict types (no coercion), fields previewd does not read are
+    ignored so a registry adding fields never breaks intake."""
+
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
 
 
-def dedupe(pushes: list[ImagePushed]) -> list[ImagePushed]:
-    """One push per (registry, repository, tag), the last one winning, order kept.
+def validate(model: type[Shape], payload: Any, what: str) -> Any:
+    """``payload`` as ``model``, or FormatError naming the first few wrong fields."""
+    try:
+        return model.model_validate(payload)
+    except ValidationError as err:
+        problems = [f"{'.'.join(str(p) for p in e['loc']) or '(body)'}: {e['msg']}"
+                    for e in err.errors()[:MAX_PROBLEMS]]
+        raise FormatError(f"not a {what} notification: " + "; ".join(problems)) from None
+    except RecursionError:  # absurdly deep JSON: still a shape error, never a 500
+        raise FormatError(f"not a {what} notification: nested too deeply") from None
+
+
+def is_digest(value: str | None) -> bool:
+    return value is not None and DIGEST.match(value) is not None
+
+
+def image_pushed(registry: str, repository: str, tag: str | None, digest: str | None,
+                 media_type: str | None = None) -> ImagePushed:
+    """One push, checked: a ``tag`` that is a digest (Harbor sends one for digest pushes and
+    from replication) is a digest-only push; any other tag must be an OCI tag."""
+    registry, repository = registry.lower(), repository.lower()
+    if not HOST.match(registry):
+        raise FormatError(f"registry host {registry[:80]!r} is not a host name")
+    if len(repository) > MAX_REPOSITORY_LENGTH or not REPOSITORY.match(repository):
+        raise FormatError(f"repository {repository[:80]!r} is not a repository name")
+    if tag is not None and is_digest(tag):
+        tag, digest = None, digest or tag
+    if tag == "":
+        tag = None
+    if tag is not None and not OCI_TAG.match(tag):
+        raise FormatError(f"tag {tag[:80]!r} is neither an OCI tag nor a digest")
+    if digest is not None and not is_digest(digest):
+        digest = None  # only a hint; consumers re-resolve it, so a placeholder is dropped
+    return ImagePushed(registry, repository, tag, digest, media_type)
+
+
+def hints(pushes: list[ImagePushed]) -> list[ImagePushed]:
+    """The tagged pushes, one per (registry, repository, tag), the last one winning, order kept.
 
     A multi-arch push yields one event per platform manifest plus the index; consumers
-    re-resolve the tag anyway, so a single hint per tag is enough.
+    re-resolve the tag anyway, so a single hint per tag is enough. Untagged (digest-only)
+    pushes are no hint: nothing selects an image by a digest nobody has seen yet.
     """
     latest: dict[tuple[str, str, str | None], ImagePushed] = {}
     for push in pushes:
+        if push.tag is None:
+            continue
         key = (push.registry, push.repository, push.tag)
         latest.pop(key, None)
         latest[key] = push
     return list(latest.values())
 
 
-def parse_distribution(payload: dict[str, Any], registry: str | None = None) -> list[ImagePushed]:
-    """Tagged manifest pushes from a CNCF Distribution notification envelope.
+def host_of(reference: str) -> str | None:
+    """The host of ``host/path[:tag|@digest]``, or None when there is no path."""
+    host, sep, _ = reference.partition("/")
+    return host.lower() if sep and host else None
 
-    ``registry`` is the configured host whose notifications token authorised the request;
-    without it the host the pusher used (``request.host``) is taken.
+
+Parser = Callable[[Any, "str | None"], list[ImagePushed]]
+
+
+@dataclass(frozen=True)
+class RegistryFormat:
+    """One notification format: the hook kind that receives it (``/hooks/registry/<kind>``),
+    whether a body of that kind is in this format (a kind may have several), and its parser.
+
+    ``parse(payload, registry)`` takes the decoded JSON and the configured host whose token
+    authorised it (None: take the host the payload names) and returns the tagged pushes, or
+    raises FormatError.
     """
-    pushes = []
-    for event in payload.get("events") or []:
-        event = _dict(event)
-        target = _dict(event.get("target"))
-        repository, tag = _str(target.get("repository")), _str(target.get("tag"))
-        if event.get("action") != "push" or not repository or not tag:
-            continue
-        if target.get("mediaType") not in MANIFEST_MEDIA_TYPES:
-            continue
-        host = registry or _str(_dict(event.get("request")).get("host"))
-        if not host:
-            continue
-        pushes.append(ImagePushed(host.lower(), repository, tag, _str(target.get("digest")),
-                                  _str(target.get("mediaType"))))
-    return dedupe(pushes)
 
-
-def parse_harbor(payload: dict[str, Any], registry: str | None = None) -> list[ImagePushed]:
-    """Tagged pushes from a Harbor ``PUSH_ARTIFACT`` webhook (other event types are ignored)."""
-    if payload.get("type") != "PUSH_ARTIFACT":
-        return []
-    data = _dict(payload.get("event_data"))
-    repository = _str(_dict(data.get("repository")).get("repo_full_name"))
-    pushes = []
-    for resource in data.get("resources") or []:
-        resource = _dict(resource)
-        tag = _str(resource.get("tag"))
-        url = _str(resource.get("resource_url")) or ""
-        host = registry or (url.split("/", 1)[0] if "/" in url else None)
-        if not repository or not tag or not host:
-            continue
-        pushes.append(ImagePushed(host.lower(), repository, tag, _str(resource.get("digest"))))
-    return dedupe(pushes)
-
-
-def parse_github_package(event_kind: str, payload: dict[str, Any]) -> list[ImagePushed]:
-    """A GHCR container push from a GitHub ``package`` or ``registry_package`` event."""
-    if event_kind not in ("package", "registry_package"):
-        return []
-    if payload.get("action") not in ("published", "updated"):
-        return []
-    package = _dict(payload.get(event_kind))
-    kind = (_str(package.get("package_type")) or "").lower()
-    if kind not in _GITHUB_CONTAINER_TYPES:
-        return []
-    version = _dict(package.get("package_version"))
-    container = _dict(version.get("container_metadata"))
-    tag = _str(_dict(container.get("tag")).get("name"))
-    digest = _str(_dict(container.get("manifest")).get("digest")) or _str(
-        _dict(container.get("tag")).get("digest"))
-    media_type = _str(_dict(container.get("manifest")).get("media_type"))
-    owner = _str(_dict(package.get("owner")).get("login")) or _str(
-        (_str(package.get("namespace")) or "").split("/")[0])
-    name = _str(package.get("name"))
-    url = _str(version.get("package_url")) or ""
-    if url.startswith("ghcr.io/") and ":" in url.rsplit("/", 1)[-1]:
-        path, _, url_tag = url.removeprefix("ghcr.io/").rpartition(":")
-        repository: str | None = path
-        tag = tag or _str(url_tag)
-    else:
-        repository = f"{owner}/{name}" if owner and name else None
-    if not repository or not tag:
-        return []  # untagged (a platform manifest of a multi-arch push) or not a container
-    # GHCR image names are lower-case whatever the owner's spelling.
-    return [ImagePushed("ghcr.io", repository.lower(), tag, digest, media_type)]
+    name: str
+    kind: str
+    parse: Parser
+    claims: Callable[[Any], bool] = lambda _payload: True

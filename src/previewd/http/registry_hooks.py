@@ -1,58 +1,120 @@
-"""``POST /hooks/registry/{distribution,harbor}``: authorise, store durably, answer 202.
+"""``POST /hooks/registry/<kind>[/<token>]``: authorise, parse, store durably, answer 202.
 
-The bearer token identifies the configured registry (each has its own ``notifications_token``).
-Notifications without a tagged manifest push (pulls, blob uploads, untagged platform
-manifests) are answered 200 and not stored, so a registry's chatter never fills the queue.
+The token identifies the configured registry (each has its own ``notifications_token``). It
+comes as ``Authorization: Bearer <token>`` or, for registries that cannot send headers (Quay,
+Docker Hub), as the last path segment; either way it is compared in constant time and never
+logged (the access log shows ``/hooks/registry/<kind>/***``). A body that is not in the kind's
+format is answered 400 with the reason; a well-formed notification without a tagged manifest
+push (pulls, blob uploads, untagged platform manifests) 200 and not stored, so a registry's
+chatter never fills the queue.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import re
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from previewd.core.registry_events import parse_distribution, parse_harbor
-from previewd.http.bodies import read_json, verify_bearer
+from previewd.core.registry_events import FormatError, ImagePushed
+from previewd.core.registry_formats import KINDS, parse
+from previewd.http.bodies import constant_time_equal, read_json
+from previewd.jobs.intake import HANDLERS
 from previewd.runtime.service import Service
 
-PARSERS = {"distribution": parse_distribution, "harbor": parse_harbor}
+SOURCE = "registry"  # the stored events' source; the worker's handlers are keyed by it
+PREFIX = "/hooks/registry"
+PARSERS: dict[str, Callable[[Any, str | None], list[ImagePushed]]] = {
+    kind: partial(parse, kind) for kind in KINDS}
+_PATH_TOKEN = re.compile(rf"({re.escape(PREFIX)}/[^/?#\s\"]+/)[^?#\s\"]+")
+REDACTED = "***"
+
+
+def check_handlers(handlers: Mapping[tuple[str, str], object]) -> None:
+    """Refuse to start when a registry kind has a parser but no intake handler (its events
+    would be stored and then dropped) or a handler but no hook."""
+    handled = {kind for source, kind in handlers if source == SOURCE}
+    if handled != set(PARSERS):
+        raise RuntimeError(f"registry kinds disagree: hooks {sorted(PARSERS)}, intake handlers "
+                           f"{sorted(handled)}")
+
+
+def scrub(text: str) -> str:
+    """``text`` with every token carried in a registry hook path replaced by ``***``."""
+    return _PATH_TOKEN.sub(rf"\g<1>{REDACTED}", text)
+
+
+class TokenScrubber(logging.Filter):
+    """Keeps path tokens out of log lines (uvicorn's access log prints the request path)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and PREFIX in record.msg:
+            record.msg = scrub(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(scrub(a) if isinstance(a, str) and PREFIX in a else a
+                                for a in record.args)
+        return True
+
+
+def install_scrubber(*loggers: str) -> None:
+    for name in loggers:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, TokenScrubber) for f in logger.filters):
+            logger.addFilter(TokenScrubber())
 
 
 def router(service: Service) -> APIRouter:
+    check_handlers(HANDLERS)
+    install_scrubber("uvicorn.access", "uvicorn.error", "previewd")
     api = APIRouter()
     metrics = service.metrics.webhooks
 
-    def registry_for(header: str | None) -> str | None:
+    def registry_for(token: str | None) -> str | None:
         """The host whose token matches; every token is compared (constant time each)."""
         found = None
         for registry in service.config.registries:
-            token = registry.notifications_token
-            if verify_bearer(token.get_secret_value() if token else None, header):
+            secret = registry.notifications_token
+            expected = secret.get_secret_value() if secret else ""
+            if expected and token is not None and constant_time_equal(expected, token):
                 found = registry.host
         return found
 
-    @api.post("/hooks/registry/{kind}")
-    async def registry_hook(kind: str, request: Request) -> JSONResponse:
-        parse = PARSERS.get(kind)
-        if parse is None:
+    def presented(request: Request, path_token: str | None) -> str | None:
+        if path_token is not None:
+            return path_token
+        header = request.headers.get("authorization")
+        return header.removeprefix("Bearer ") if header and header.startswith("Bearer ") else None
+
+    async def registry_hook(kind: str, request: Request, token: str | None = None) -> JSONResponse:
+        hook = PARSERS.get(kind)
+        if hook is None:
             raise HTTPException(404, f"unknown registry kind; expected one of {sorted(PARSERS)}")
-        source = f"registry-{kind}"
-        host = registry_for(request.headers.get("authorization"))
+        source = f"{SOURCE}-{kind}"
+        host = registry_for(presented(request, token))
         if host is None:
             metrics.labels(source, "unauthorized").inc()
-            raise HTTPException(401, "missing or invalid bearer token")
+            raise HTTPException(401, "missing or invalid token (Authorization: Bearer or path)")
         body, payload = await read_json(request, service.config.server.max_body_bytes, metrics, source,
                                         authenticated=True)
-        if not parse(payload, host):
+        try:
+            pushes = hook(payload, host)
+        except FormatError as err:
+            metrics.labels(source, "bad_request").inc()
+            raise HTTPException(400, str(err)) from None
+        if not pushes:
             metrics.labels(source, "ignored").inc()
             return JSONResponse({"status": "ignored", "reason": "no tagged manifest push"}, 200)
         # Registries retry the same envelope on failure: its hash makes redelivery a no-op.
         delivery = hashlib.sha256(host.encode() + b"\n" + body).hexdigest()
         stored = json.dumps({"registry": host, "payload": payload}).encode()
-        fresh = await run_in_threadpool(service.store.add_event, "registry", delivery, kind, stored)
+        fresh = await run_in_threadpool(service.store.add_event, SOURCE, delivery, kind, stored)
         if not fresh:
             metrics.labels(source, "duplicate").inc()
             return JSONResponse({"status": "duplicate", "delivery": delivery}, 200)
@@ -60,4 +122,6 @@ def router(service: Service) -> APIRouter:
         service.worker.wake()
         return JSONResponse({"status": "accepted", "delivery": delivery}, 202)
 
+    api.add_api_route(PREFIX + "/{kind}", registry_hook, methods=["POST"])
+    api.add_api_route(PREFIX + "/{kind}/{token}", registry_hook, methods=["POST"])
     return api

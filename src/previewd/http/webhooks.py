@@ -1,6 +1,7 @@
 """``POST /hooks/github``: verify, store durably, answer 202. Processing is asynchronous.
 
-Only events previewd has an intake handler for, about a configured repository, are stored;
+Only events previewd has an intake handler for, about a configured repository (package events:
+about an image a preview or the release controller may claim), are stored;
 everything else is answered 200 "ignored" so GitHub's other deliveries never fill the queue.
 """
 
@@ -10,9 +11,8 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from previewd.core.events import repository_of
 from previewd.http.bodies import read_json, verify_github_signature
-from previewd.jobs.intake import HANDLERS
+from previewd.jobs.intake import HANDLERS, wanted
 from previewd.runtime.service import Service
 
 
@@ -41,8 +41,7 @@ def router(service: Service) -> APIRouter:
         if ("github", kind) not in HANDLERS:
             metrics.labels("github", "ignored").inc()
             return JSONResponse({"status": "ignored", "reason": "event kind not handled"}, 200)
-        repo = repository_of(payload)
-        if repo is None or service.config.repository(repo) is None:
+        if not wanted(service.config, kind, payload):
             metrics.labels("github", "ignored").inc()
             return JSONResponse({"status": "ignored", "reason": "repository not configured"}, 200)
         fresh = await run_in_threadpool(service.store.add_event, "github", delivery, kind, body)

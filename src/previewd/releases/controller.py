@@ -27,9 +27,10 @@ from previewd.adapters.registry import ManifestInfo
 from previewd.adapters.store.releases import Pending, QueuedPush, ReleaseStore, now
 from previewd.config import ReleasesConfig
 from previewd.core.backoff import backoff_delay
-from previewd.core.registry_events import ImagePushed
+from previewd.core.registry_events import ImagePushed, is_digest
 from previewd.errors import PermanentError, TransientError
 from previewd.releases import editing
+from previewd.releases.commit_check import check_release
 from previewd.releases.contract import RELEASE_FILE
 from previewd.releases.matching import Repository, RepositoryError, normalise
 from previewd.releases.policy import Action, Current, Decision, decide, tag_allowed
@@ -206,6 +207,8 @@ class ReleaseController:
     def handle_push(self, registry: str, repository: str, tag: str | None,
                     refresh: bool = True) -> Outcome:
         """One push: match, re-resolve, decide, write (``refresh``: fetch the state repo first)."""
+        if is_digest(tag):
+            tag = None  # a "tag" that is a digest (Harbor digest pushes, replication) is a digest
         if tag is None:
             return self._count(Outcome("skipped", "untagged push (index children, digest-only)"))
         try:
@@ -267,6 +270,8 @@ class ReleaseController:
                 return [], ""
             new = editing.edit_release(text, editing.NewRelease(
                 repository, tag, digest, self._clock(), self.config.observed_by))
+            # Never commit what `release check` or the config management plugin would reject.
+            check_release(entry.env, new, rel, self.config.environments)
             file.parent.mkdir(parents=True, exist_ok=True)
             file.write_text(new, encoding="utf-8")
             return [rel], commit_message(entry, repository, tag, digest, old_digest, how)
@@ -287,6 +292,8 @@ class ReleaseController:
     def promote(self, env_path: str, tag: str | None = None, digest: str | None = None) -> Outcome:
         """The explicit promotion (seed 003's app-env-config interface): release ``tag`` or
         ``digest`` to ``env_path`` whatever its mode; the digest comes from the registry."""
+        if is_digest(tag) and digest is None:
+            tag, digest = None, tag  # a "tag" that is a digest is a digest
         if (tag is None) == (digest is None):
             raise PermanentError("promote needs exactly one of tag or digest")
         with self._lock:

@@ -75,8 +75,16 @@ class InvalidYaml(ValueError):
 def read_yaml(path: Path) -> object:
     """Parse a contract file; InvalidYaml for bad YAML or bytes that are not UTF-8."""
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        return parse_yaml(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as err:
+        raise InvalidYaml(f"not valid YAML ({err})") from None
+
+
+def parse_yaml(text: str) -> object:
+    """Parse contract text the way ``read_yaml`` does; InvalidYaml for bad YAML."""
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as err:
         raise InvalidYaml(f"not valid YAML ({err})") from None
 
 

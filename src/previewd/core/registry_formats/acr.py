@@ -1,0 +1,49 @@
+"""Azure Container Registry webhooks (one event per request; ``push`` is the image push)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from previewd.core.registry_events import (
+    MANIFEST_MEDIA_TYPES,
+    ImagePushed,
+    RegistryFormat,
+    Shape,
+    hints,
+    image_pushed,
+    validate,
+)
+
+
+class Target(Shape):
+    repository: str
+    mediaType: str | None = None
+    tag: str | None = None
+    digest: str | None = None
+
+
+class Request(Shape):
+    host: str | None = None
+
+
+class Event(Shape):
+    action: str  # push, delete, chart_push, chart_delete, quarantine
+    target: Target
+    request: Request | None = None
+
+
+def parse(payload: Any, registry: str | None) -> list[ImagePushed]:
+    """The tagged image push of an ACR ``push`` event; other actions are no push."""
+    event = validate(Event, payload, "Azure Container Registry")
+    target = event.target
+    if event.action != "push" or (target.mediaType is not None
+                                  and target.mediaType not in MANIFEST_MEDIA_TYPES):
+        return []
+    host = registry or (event.request.host if event.request else None)
+    if not host:
+        return []
+    return hints([image_pushed(host, target.repository, target.tag, target.digest,
+                               target.mediaType)])
+
+
+FORMAT = RegistryFormat("acr", "acr", parse)
