@@ -19,6 +19,7 @@ from previewd.adapters.store.sql import Store
 from previewd.config import RegistryConfig, ReleasesConfig
 from previewd.core.registry_events import ImagePushed
 from previewd.errors import PermanentError
+from previewd.releases.commit_check import RefusedRelease
 from previewd.releases.controller import MAX_BACKOFF, ReleaseController
 from previewd.releases.editing import RELEASE_KEYS
 from previewd.runtime.workspaces import workspace_for
@@ -320,4 +321,29 @@ def test_a_batch_of_duplicate_notifications_is_one_commit(tmp_path: Path, regist
     assert store.queued() == []
     assert r.release()["spec"]["image"]["digest"] == digest
     assert len(remote_log(r.bare)) == 3
+    assert r.controller.drain() == []
+
+
+def test_a_tag_that_is_a_digest_is_a_digest(tmp_path: Path, registry: Registry) -> None:
+    r = rig(tmp_path, registry, {A: claimed(registry)})
+    digest = r.push("1.0")
+    assert r.handle(digest).action == "skipped"  # Harbor's digest push: no tag to release
+    assert len(remote_log(r.bare)) == 1
+    assert r.controller.promote(A, tag=digest).action == "released"  # promoted as the digest
+    image = r.release()["spec"]["image"]
+    assert image["digest"] == digest and image.get("tag") != digest
+
+
+@pytest.mark.parametrize(("broken", "problem"), [
+    (lambda text: text + "  rollout: fast\n", "rollout"),  # a field the contract does not know
+    (lambda text: text.replace("app: app1", "app: app2"), "metadata.app"),  # someone else's file
+])
+def test_a_release_yaml_release_check_would_reject_is_never_committed(
+        tmp_path: Path, registry: Registry, broken: Any, problem: str) -> None:
+    env, release = claimed(registry)
+    r = rig(tmp_path, registry, {A: (env, broken(release))})
+    r.push("1.0")
+    with pytest.raises(RefusedRelease, match=problem):
+        r.handle("1.0")
+    assert len(remote_log(r.bare)) == 1
     assert r.controller.drain() == []

@@ -38,12 +38,13 @@ def _release_schema() -> jsonschema.protocols.Validator:
 def release_problems(env: AppEnvironment, text: str, source: str,
                      environments: Sequence[str] | None) -> list[str]:
     """Every problem ``text`` (a release.yaml for ``env``) has, as ``source: reason`` lines."""
+    data: Any
     try:
         data = parse_yaml(text)
     except InvalidYaml as err:
         return [f"{source}: {err}"]
     problems = [f"{source}: {'.'.join(str(p) for p in e.absolute_path) or '(file)'}: {e.message} "
-                "(published schema)" for e in _release_schema().iter_errors(data)]  # type: ignore[arg-type]
+                "(published schema)" for e in _release_schema().iter_errors(data)]
     try:
         release = parse_release(data, source, environments)
     except ContractError as err:
