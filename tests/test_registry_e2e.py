@@ -210,7 +210,9 @@ def test_registry_hooks_authorise_store_once_and_refuse_bad_requests(stack: Stac
     good = {"Authorization": f"Bearer {TOKEN}"}
     assert post(good, b"{not json") == 400
     assert post(good, b"x" * (5 * 1024 * 1024 + 1)) == 413
-    assert post(good, path="/hooks/registry/quay") == 404
+    assert post(good, path="/hooks/registry/nexus") == 404
+    assert post(good, path="/hooks/registry/quay") == 400  # a Distribution body is no Quay push
+    assert post(good, b'{"events": 5}') == 400
     assert post(good) == 200  # nothing pushed: answered, not stored
 
     harbor = json.dumps({"type": "PUSH_ARTIFACT", "event_data": {

@@ -100,7 +100,7 @@ def router(service: Service) -> APIRouter:
         host = registry_for(presented(request, token))
         if host is None:
             metrics.labels(source, "unauthorized").inc()
-            raise HTTPException(401, "missing or invalid token (Authorization: Bearer or path)")
+            raise HTTPException(401, "missing or invalid bearer token")
         body, payload = await read_json(request, service.config.server.max_body_bytes, metrics, source,
                                         authenticated=True)
         try:
