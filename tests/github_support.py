@@ -64,9 +64,20 @@ def runtime(service: Service) -> GithubRuntime:
     return value
 
 
+CHECK_WAIT = 60.0  # seconds a step waits for the bundle checks it started (they run off the worker)
+
+
 def step(service: Service, times: int = 1) -> None:
     for _ in range(times):
         service.worker.step()
+        _checks_done(service)
+
+
+def _checks_done(service: Service) -> None:
+    from previewd.jobs.bundle_check import BundleCheckResolver
+
+    if isinstance(service.ctx.images, BundleCheckResolver):
+        service.ctx.images.wait_idle(CHECK_WAIT)
 
 
 def resync_now(service: Service) -> None:
@@ -74,14 +85,14 @@ def resync_now(service: Service) -> None:
     for job in service.worker.periodic:
         if job.name == "github-resync":
             job.next_at = 0.0
-    service.worker.step()
+    step(service)
 
 
 def settle(service: Service, limit: int = 10) -> None:
     """Worker passes until nothing is dirty and no feedback is pending (bounded, no sleeping)."""
     state = runtime(service).state
     for _ in range(limit):
-        service.worker.step()
+        step(service)
         if not service.store.dirty_previews() and state.pending_count() == 0:
             return
     raise AssertionError("service did not settle")

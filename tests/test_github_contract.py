@@ -91,8 +91,8 @@ CALLS: dict[str, Callable[[GitHubScm], object]] = {
     "list_container_versions": lambda s: s.list_container_versions("acme", "shop/api"),
     "delete_container_version": lambda s: s.delete_container_version("acme", "shop/api", 245301),
 }
-# Not API requests of their own: download_tree = tarball_location + the codeload download.
-NOT_API = {"download_tree"}
+# Not API requests of their own: download_archive (and download_tree) = tarball_location + the codeload download.
+NOT_API = {"download_tree", "download_archive"}
 
 
 def test_every_request_method_is_covered() -> None:

@@ -69,7 +69,9 @@ def test_labelled_pr_comment_deployment_and_status_through_its_life(
     assert deployment["environment"] == "preview/pr-42" and deployment["ref"] == SHA1
     assert deployment["transient_environment"] is True and deployment["production_environment"] is False
     words = [re.search(r"\*\*([a-z ]+)\*\*", body).group(1) for body in comment["history"]]  # type: ignore[union-attr]
-    assert words == ["waiting", "deploying", "ready"]
+    # "waiting to be deployed", then "waiting for the deploy bundle check" while it runs off the worker
+    assert words == ["waiting", "waiting", "deploying", "ready"]
+    assert "bundle check" in comment["history"][1]
     assert fake.deployment_states(REPO, deployment["id"]) == ["in_progress", "success"]
     assert fake.deployment_statuses(REPO, deployment["id"])[-1]["environment_url"] == \
         "https://shop-pr-42.preview.example.com"
@@ -235,8 +237,7 @@ def test_failed_feedback_is_retried_without_duplicates(service: Service, fake: F
     fake.add_pull(REPO, 42, SHA1)
     fake.add_tarball(REPO, SHA1, CLEAN_BUNDLE)
     fake.fail_next.append(("/deployments", 422, {}))  # comment posts, deployment creation fails
-    for _ in range(4):
-        service.worker.step()
+    step(service, 4)
     state = runtime(service).state
     assert state.pending_count() == 1
     rt = runtime(service)

