@@ -7,9 +7,8 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
-
 import tomllib
+from pathlib import Path
 
 from previewd.adapters import kustomize
 
