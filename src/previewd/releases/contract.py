@@ -28,6 +28,7 @@ from previewd.core.render.platform_namespaces import PLATFORM_PREFIX
 from previewd.errors import validation_problems
 from previewd.releases.matching import Repository, RepositoryError, normalise
 from previewd.releases.semver import parse_range
+from previewd.releases.workload import Probes, RunAs
 
 API_VERSION = "idp.meshcloud.io/v1alpha1"
 APP_ENV_FILE = "app-env.yaml"
@@ -157,6 +158,8 @@ class Runtime(Contract):
     service: Service
     scaling: Scaling
     resources: Resources
+    probes: Probes = Field(default_factory=Probes)
+    runAs: RunAs = Field(default_factory=RunAs)
 
 
 class Tls(Contract):

@@ -11,8 +11,11 @@ from __future__ import annotations
 from previewd.core.render.yamlout import Manifest, dump_all
 from previewd.errors import PermanentError
 from previewd.releases.contract import AppEnvironment, AppRelease, same_owner
+from previewd.releases.workload import Probe
 
 MANAGED_BY = "previewd-release"
+TMP_VOLUME = "tmp"
+TMP_SIZE_LIMIT = "256Mi"  # the writable /tmp beside the read-only root filesystem
 
 
 def _labels(env: AppEnvironment) -> dict[str, str]:
@@ -35,6 +38,22 @@ def _port_name(env: AppEnvironment) -> str:
     return env.spec.runtime.service.protocol  # "http" or "grpc"
 
 
+def _probe(env: AppEnvironment, probe: Probe) -> Manifest:
+    rt = env.spec.runtime
+    kind = probe.type or rt.service.protocol
+    check: Manifest
+    if kind == "http":
+        check = {"httpGet": {"path": probe.path, "port": _port_name(env)}}
+    elif kind == "grpc":  # the kubelet's gRPC probe takes a port number, not a name
+        check = {"grpc": {"port": rt.service.port}}
+        if probe.grpcService is not None:
+            check["grpc"]["service"] = probe.grpcService
+    else:
+        check = {"tcpSocket": {"port": _port_name(env)}}
+    return {**check, "initialDelaySeconds": probe.initialDelaySeconds, "periodSeconds": probe.periodSeconds,
+            "timeoutSeconds": probe.timeoutSeconds, "failureThreshold": probe.failureThreshold}
+
+
 def deployment(env: AppEnvironment, image: str) -> Manifest:
     rt = env.spec.runtime
     container: Manifest = {
@@ -42,16 +61,25 @@ def deployment(env: AppEnvironment, image: str) -> Manifest:
         "image": image,
         "imagePullPolicy": "IfNotPresent",
         "ports": [{"name": _port_name(env), "containerPort": rt.service.port, "protocol": "TCP"}],
+        "readinessProbe": _probe(env, rt.probes.readiness),
+        "livenessProbe": _probe(env, rt.probes.liveness),
+        "startupProbe": _probe(env, rt.probes.startup),
         "resources": {
             "requests": {"cpu": rt.resources.requests.cpu, "memory": rt.resources.requests.memory},
             "limits": {"cpu": rt.resources.limits.cpu, "memory": rt.resources.limits.memory},
         },
+        # Pod Security "restricted", and a read-only root filesystem with a writable /tmp.
         "securityContext": {
             "allowPrivilegeEscalation": False,
             "capabilities": {"drop": ["ALL"]},
+            "privileged": False,
+            "readOnlyRootFilesystem": True,
             "runAsNonRoot": True,
+            "runAsUser": rt.runAs.user,
+            "runAsGroup": rt.runAs.group,
             "seccompProfile": {"type": "RuntimeDefault"},
         },
+        "volumeMounts": [{"name": TMP_VOLUME, "mountPath": "/tmp"}],
     }
     config = env.spec.config
     if config and config.env:
@@ -72,7 +100,15 @@ def deployment(env: AppEnvironment, image: str) -> Manifest:
                 "spec": {
                     "automountServiceAccountToken": False,
                     "enableServiceLinks": False,
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": rt.runAs.user,
+                        "runAsGroup": rt.runAs.group,
+                        "fsGroup": rt.runAs.group,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
                     "containers": [container],
+                    "volumes": [{"name": TMP_VOLUME, "emptyDir": {"sizeLimit": TMP_SIZE_LIMIT}}],
                 },
             },
         },
