@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from previewd.core.registry_events import FormatError, ImagePushed
-from previewd.core.registry_formats import FORMATS, KINDS, format_of, parse
+from previewd.core.registry_formats import FORMATS, KINDS, format_of, github_package, parse
 
 PAYLOADS = Path(__file__).parent / "data" / "registry-payloads"
 HOST = "registry.example.com"
@@ -159,3 +159,13 @@ def test_mutated_documented_payloads_only_ever_raise_format_error(
     except FormatError:
         return
     assert all(isinstance(p, ImagePushed) and p.tag for p in pushes)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(event=st.sampled_from(github_package.EVENT_KINDS),
+       package=st.dictionaries(st.sampled_from(["package_type", "name", "owner", "namespace",
+                                                "package_version"]), JSON, max_size=5),
+       action=st.sampled_from(["published", "updated", "deleted"]) | JSON)
+def test_github_package_events_never_raise(event: str, package: dict[str, Any], action: Any) -> None:
+    pushes = github_package.parse(event, {"action": action, event: package})
+    assert all(p.registry == "ghcr.io" and p.tag for p in pushes)

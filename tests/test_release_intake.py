@@ -18,6 +18,7 @@ import yaml
 
 from tests.registry_support import OciLayout, Registry, skopeo_push
 from tests.release_support import app_env, env_path, release_text, show, state_repo
+from tests.schemas import validate_bytes
 from tests.support import Serve, base_config, git, remote_log, wait_for, write_config
 
 TOKEN = "registry-hook-token"
@@ -107,6 +108,7 @@ def test_harbor_digest_in_tag_never_reaches_release_yaml(stack: Stack) -> None:
     assert checked.returncode == 0, checked.stderr
     rendered = stack.render()
     assert rendered.returncode == 0 and f"team-a/app1@{d1}" in rendered.stdout, rendered.stderr
+    assert [d["kind"] for d in validate_bytes(rendered.stdout.encode())][:2] == ["Deployment", "Service"]
 
     # A Quay push whose only way to authenticate is the token in the path.
     d2 = stack.push("1.1")
