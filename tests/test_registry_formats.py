@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from previewd.core.registry_events import FormatError, ImagePushed
+from previewd.core.registry_events import MAX_HINTS, FormatError, ImagePushed
 from previewd.core.registry_formats import FORMATS, KINDS, format_of, github_package, parse
 
 PAYLOADS = Path(__file__).parent / "data" / "registry-payloads"
@@ -119,6 +119,15 @@ def test_a_body_in_another_shape_is_a_format_error_naming_the_field(
         kind: str, body: Any, reason: str) -> None:
     with pytest.raises(FormatError, match=reason):
         parse(kind, body, HOST)
+
+
+def test_one_notification_announces_a_bounded_number_of_tags() -> None:
+    quay = documented("quay-repo-push.json")
+    quay["updated_tags"] = [f"v{n}" for n in range(MAX_HINTS)] + ["v1"]  # a duplicate is one
+    assert len(parse("quay", quay, HOST)) == MAX_HINTS
+    quay["updated_tags"].append("one-too-many")
+    with pytest.raises(FormatError, match=f"at most {MAX_HINTS}"):
+        parse("quay", quay, HOST)
 
 
 JSON = st.recursive(

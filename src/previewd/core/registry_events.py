@@ -44,6 +44,7 @@ _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 REPOSITORY = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")  # the distribution spec's grammar
 HOST = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::[0-9]{1,5})?$")
 MAX_PROBLEMS = 5  # shape errors named in one 400 answer
+MAX_HINTS = 1000  # distinct tags one notification may announce (registries batch a few)
 
 
 class FormatError(ValueError):
@@ -107,6 +108,8 @@ def hints(pushes: list[ImagePushed]) -> list[ImagePushed]:
         key = (push.registry, push.repository, push.tag)
         latest.pop(key, None)
         latest[key] = push
+    if len(latest) > MAX_HINTS:
+        raise FormatError(f"announces {len(latest)} tags; at most {MAX_HINTS} per notification")
     return list(latest.values())
 
 
