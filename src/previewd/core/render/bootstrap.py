@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from previewd.core import naming
+from previewd.core import naming, versions
 from previewd.core.render.application import gitops_repo_url
 from previewd.core.render.notifications import notifications_configmap
 from previewd.core.render.platform_namespaces import platform_namespace_policy
 from previewd.core.render.preview import MANAGED_BY
 from previewd.core.render.project_guard import ROOT_APP, admission_guard
 from previewd.core.render.yamlout import Manifest, dump_all
+from previewd.errors import PermanentError
 
 if TYPE_CHECKING:
     from previewd.config import Config
@@ -78,8 +79,22 @@ def root_application(config: Config) -> Manifest:
     }
 
 
-def bootstrap_files(config: Config) -> dict[str, bytes]:
-    """File name -> YAML of every install manifest (what ``previewd bootstrap`` writes)."""
+def check_argocd_version(version: str) -> None:
+    """PermanentError when the previews project would not hold on Argo CD ``version``."""
+    try:
+        problem = versions.below_minimum(versions.ARGOCD, version)
+    except ValueError as err:
+        raise PermanentError(f"--argocd-version: {err}") from None
+    if problem:
+        raise PermanentError(f"refusing to render the previews project: {problem}, without which it "
+                             "may create any Namespace; upgrade Argo CD")
+
+
+def bootstrap_files(config: Config, argocd_version: str | None = None) -> dict[str, bytes]:
+    """File name -> YAML of every install manifest (what ``previewd bootstrap`` writes). With
+    the cluster's ``argocd_version``, refuses an Argo CD too old to enforce the previews project."""
+    if argocd_version is not None:
+        check_argocd_version(argocd_version)
     return {
         "appproject-previews.yaml": dump_all([previews_project(config)]),
         "appproject-root.yaml": dump_all([root_project(config)]),
