@@ -128,14 +128,15 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
 
 
 async def read_json(request: Request, limit: int, counter: Counter, source: str, *,
-                    authenticated: bool,
+                    authenticated: bool = False,
                     check: Callable[[bytes], None] | None = None) -> tuple[bytes, dict[str, Any]]:
     """A webhook body: the raw bytes and the JSON object they hold, or the refusals of
     ``read_limited`` and ``parse_json_object``.
 
     Refusals are counted in ``counter`` as ``(source, outcome)`` with the outcomes of
-    ``OUTCOMES``. ``check`` sees the raw bytes before they are parsed (a signature covers the
-    exact bytes) and raises to refuse them.
+    ``OUTCOMES``. ``authenticated``: the sender was already authenticated (a bearer token),
+    so the body is not counted against ``MAX_UNAUTHENTICATED_BODIES``. ``check`` sees the raw
+    bytes before they are parsed (a signature covers the exact bytes) and raises to refuse them.
     """
     try:
         body = await read_limited(request, limit, authenticated=authenticated)
