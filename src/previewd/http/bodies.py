@@ -90,7 +90,7 @@ def verify_github_signature(secret: str, body: bytes, header: str | None) -> boo
     """Constant-time check of ``X-Hub-Signature-256: sha256=<hex>``."""
     if not header:
         return False
-    expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    expected = "sha256=" + hmac.new(secret.encode("utf-8", "surrogatepass"), body, hashlib.sha256).hexdigest()
     return constant_time_equal(expected, header)
 
 
