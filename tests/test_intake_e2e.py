@@ -16,6 +16,7 @@ import pytest
 
 from previewd.http.limits import (
     BODY_READ_TIMEOUT,
+    MAX_HEADER_BYTES,
     MAX_JSON_DEPTH,
     MAX_UNAUTHENTICATED_BODIES,
     REQUEST_HEAD_TIMEOUT,
@@ -143,12 +144,16 @@ def test_many_stalled_bodies_hold_bounded_memory(server: Serve, bare: Path) -> N
     wait_for(lambda: remote_log(bare), timeout=60)
 
 
-def test_a_declared_length_over_the_limit_gets_413_before_any_body(server: Serve) -> None:
+def test_a_declared_length_over_the_limit_gets_413_before_any_body_and_a_huge_head_400(server: Serve) -> None:
     sock = connect(server)
     sock.sendall(head(length=10 * 1024**3, X_GitHub_Event="pull_request", X_GitHub_Delivery="huge"))
     answer, _ = until_closed(sock, time.monotonic(), SLACK)
     assert answer.startswith(b"HTTP/1.1 413")
     assert f"body exceeds {BODY_LIMIT} bytes".encode() in answer
+    oversized_head = connect(server)
+    oversized_head.sendall(head(X_Padding="x" * MAX_HEADER_BYTES).removesuffix(b"\r\n\r\n"))  # unfinished
+    answer, _ = until_closed(oversized_head, time.monotonic(), SLACK)
+    assert answer.startswith(b"HTTP/1.1 400")
 
 
 def test_odd_credentials_and_deep_bodies_get_4xx_and_are_logged(server: Serve, bare: Path) -> None:

@@ -16,7 +16,8 @@ KEEP_ALIVE_TIMEOUT = 5
 """Seconds an idle keep-alive connection is kept open after a response."""
 
 MAX_HEADER_BYTES = 16 * 1024
-"""Bytes of request line plus headers; above it the server answers 400 and closes."""
+"""Bytes of an unfinished request line plus headers the server buffers; above it it answers
+400 and closes (h11's ``max_incomplete_event_size``)."""
 
 MAX_CONNECTIONS = 512
 """Open connections at once; above it every new request gets 503 (each holds at most
