@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+STALL_INTERVAL = 0.2  # seconds between the bytes of a stalled tarball (FakeGitHub.stall_tarball)
+
 # -- registry ------------------------------------------------------------------------------
 
 
@@ -221,6 +223,7 @@ class FakeGitHub:
         self.reset = int(time.time()) + 3600
         self.outage = False  # every API request answers 503
         self.fail_next: list[tuple[str, int, dict[str, str]]] = []  # (path substring, status, headers)
+        self.stalled: dict[tuple[str, str], threading.Event] = {}  # (repo, sha) -> released when set
         self.unlisted: set[int] = set()  # PR numbers the list leaves out (a lagging, partial list)
         self.fail_message = "injected failure"  # the message of injected failures
         self.organizations: set[str] = set()  # logins of organisations; anyone else is a user
@@ -308,6 +311,14 @@ class FakeGitHub:
         with self.lock:
             self.repo(repo)["tarballs"][sha] = buf.getvalue()
 
+    def stall_tarball(self, repo: str, sha: str) -> threading.Event:
+        """Serve that tarball one byte every ``STALL_INTERVAL`` seconds until the returned event
+        is set (a codeload host that trickles: no read timeout ever fires)."""
+        gate = threading.Event()
+        with self.lock:
+            self.stalled[(repo, sha)] = gate
+        return gate
+
     def comments(self, repo: str, number: int) -> list[dict[str, Any]]:
         with self.lock:
             return [dict(c) for c in self.repo(repo)["comments"].get(number, [])]
@@ -368,7 +379,29 @@ class FakeGitHub:
                 self.end_headers()
                 self.wfile.write(data)
 
+            def _trickle(self, blob: bytes, gate: threading.Event) -> None:
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(blob)))
+                self.end_headers()
+                sent = 0
+                while not gate.is_set() and sent < len(blob) - 1:
+                    self.wfile.write(blob[sent:sent + 1])
+                    self.wfile.flush()
+                    sent += 1
+                    gate.wait(STALL_INTERVAL)
+                self.wfile.write(blob[sent:])
+
             def _handle(self, method: str) -> None:
+                parts = urlsplit(self.path).path.strip("/").split("/")
+                if parts[0] == "_codeload" and len(parts) == 4:
+                    with fake.lock:
+                        gate = fake.stalled.get((f"{parts[1]}/{parts[2]}", parts[3]))
+                        blob = fake.repo(f"{parts[1]}/{parts[2]}")["tarballs"].get(parts[3])
+                        if gate is not None and blob:
+                            fake.requests.append((method, urlsplit(self.path).path, 200))
+                    if gate is not None and blob:
+                        self._trickle(blob, gate)  # outside the lock: other requests go on
+                        return
                 length = int(self.headers.get("Content-Length") or 0)
                 payload = json.loads(self.rfile.read(length)) if length else None
                 url = urlsplit(self.path)

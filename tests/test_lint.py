@@ -5,8 +5,10 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from previewd.jobs.lint_bundle import lint_bundle
 from tests.support import DEPLOYMENT_YAML as DEPLOYMENT
@@ -102,3 +104,24 @@ def test_remote_generators_and_patches_are_refused(tmp_path: Path) -> None:
     with (path / "kustomization.yaml").open("a") as f:
         f.write("generators:\n  - https://example.com/gen.yaml\npatches:\n  - path: https://example.com/p.yaml\n")
     assert [r[2] for r in rules(path)] == ["no-remote-resources", "no-remote-resources"]
+
+
+def test_only_what_the_build_outputs_is_parsed_with_the_c_loader(tmp_path: Path, monkeypatch: Any) -> None:
+    """An unreferenced 5 MB YAML file stalled the worker for 53 s: previewd parsed every file of
+    the bundle to name findings. Now only Kustomize's output is parsed, with the C loader."""
+    big = "items:\n" + "  - {name: x, values: [1, 2, 3]}\n" * 120_000
+    path = bundle(tmp_path, {"web.yaml": DEPLOYMENT.replace("IMAGE", "ghcr.io/acme/shop:latest"),
+                             "unused.yaml": big}, resources=["web.yaml"])
+    parsed: list[tuple[int, object]] = []
+
+    def spy(real: Any) -> Any:
+        def load(stream: Any, Loader: Any = None) -> Any:
+            parsed.append((len(stream), Loader))
+            return real(stream, Loader) if Loader else real(stream)
+        return load
+
+    for name in ("load", "load_all", "safe_load", "safe_load_all"):
+        monkeypatch.setattr(yaml, name, spy(getattr(yaml, name)))
+    assert rules(path) == [("web.yaml", "Deployment/web", "pinned-images")]  # the file is still named
+    assert parsed and max(size for size, _ in parsed) < len(big) // 100
+    assert {loader for _, loader in parsed} == {yaml.CSafeLoader}
