@@ -36,7 +36,7 @@ def with_previews(previews: dict[str, Any]) -> dict[str, Any]:
 
 
 def egress(**rule: Any) -> dict[str, Any]:
-    return with_previews({"network": {"extra_egress": [{"namespace": "shared", **rule}]}})
+    return with_previews({"network": {"extra_egress": [{"namespace": "shared-services", **rule}]}})
 
 
 def rendered_policies(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -108,12 +108,12 @@ def test_check_config_reports_the_bad_protocol(tmp_path: Path) -> None:
 
 def test_ranges_cidrs_and_protocols_render_valid_policies() -> None:
     data = with_previews({"network": {"extra_egress": [
-        {"namespace": "shared", "pod_labels": {"app.kubernetes.io/name": "db"}, "protocol": "UDP",
+        {"namespace": "shared-services", "pod_labels": {"app.kubernetes.io/name": "db"}, "protocol": "UDP",
          "ports": [53, {"port": 8000, "end_port": 8100}]},
         {"cidrs": ["10.0.0.0/8", "2001:db8::/32"], "protocol": "SCTP", "ports": [9000]},
     ]}})
     policies = {p["metadata"]["name"]: p for p in rendered_policies(data)}
-    ranged = policies["allow-egress-0-shared"]["spec"]["egress"][0]
+    ranged = policies["allow-egress-0-shared-services"]["spec"]["egress"][0]
     assert ranged["ports"] == [{"protocol": "UDP", "port": 53},
                                {"protocol": "UDP", "port": 8000, "endPort": 8100}]
     cidrs = policies["allow-egress-1-cidrs"]["spec"]["egress"][0]
@@ -215,3 +215,32 @@ def test_route_port_is_strict() -> None:
     with pytest.raises(ConfigError):
         parse_config(data, {})
     assert yaml.safe_dump(data)  # the data itself stays plain YAML
+
+
+HOSTNAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")  # Gateway API
+
+
+@settings(max_examples=60, deadline=None)
+@given(host=st.from_regex(r"[a-z0-9{}.-]{1,40}", fullmatch=True) | st.sampled_from([
+           "{repo}-pr-{number}.preview.example.com", "pr-{number}.{owner}.example.com", "{number}.x.io"]),
+       owner=st.from_regex(r"[A-Za-z0-9][A-Za-z0-9-]{0,38}", fullmatch=True),
+       repo=st.from_regex(r"[A-Za-z0-9._-]{1,100}", fullmatch=True),
+       number=st.integers(min_value=1, max_value=2**31 - 1))
+def test_accepted_host_templates_render_valid_route_and_names(host: str, owner: str, repo: str, number: int) -> None:
+    """Route hostnames, namespace and label values previewd renders from config and repository
+    names are what the API server accepts, for every template check-config lets through."""
+    data = with_previews({})
+    data["repositories"][0].update(name=f"{owner}/{repo}", host=host)
+    try:
+        config = parse_config(data, {})
+    except ConfigError:
+        return
+    (repository,) = config.repositories
+    files = render_preview(config, repository, PreviewInput(repository.name, number, SHA))
+    (route,) = schemas.validate_bytes(files["baseline/route.yaml"])
+    (hostname,) = route["spec"]["hostnames"]
+    assert HOSTNAME.match(hostname) and len(hostname) <= 253 and all(len(p) <= 63 for p in hostname.split("."))
+    (namespace,) = schemas.validate_bytes(files["baseline/namespace.yaml"])
+    assert re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", namespace["metadata"]["name"])
+    for value in namespace["metadata"]["labels"].values():
+        assert LABEL_NAME.match(value)
