@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from previewd.adapters.git import GitError, GitIdentity, GitWorkspace
+from previewd.adapters.git_commit import PlannedCommit
+from previewd.adapters.git_objects import Entry, Tree
 from previewd.core.models import FileChange
 from previewd.core.planning import commit_message
 from previewd.errors import scrub
@@ -19,7 +22,11 @@ def workspace(bare: Path, tmp: Path, name: str = "work") -> GitWorkspace:
     return GitWorkspace(str(bare), "main", tmp / name, ID, sleep=lambda _s: None)
 
 
-def change(n: int, content: bytes | None = b"a: 1\n") -> FileChange:
+def manifest(value: str = "1", name: str = "cm") -> bytes:
+    return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata:\n  a: '{value}'\n".encode()
+
+
+def change(n: int, content: bytes | None = manifest()) -> FileChange:
     files = None if content is None else {"application.yaml": content}
     return FileChange(f"previews/acme/shop/pr-{n}", files, f"preview(acme/shop#{n}): change")
 
@@ -28,8 +35,8 @@ def test_create_update_delete_and_noop(bare: Path, tmp_path: Path) -> None:
     ws = workspace(bare, tmp_path)
     assert ws.apply([change(1)], commit_message)
     assert ws.apply([change(1)], commit_message) is None  # identical -> no commit
-    assert ws.apply([change(1, b"a: 2\n")], commit_message)
-    assert remote_files(bare, "previews") == {"previews/acme/shop/pr-1/application.yaml": b"a: 2\n"}
+    assert ws.apply([change(1, manifest("2"))], commit_message)
+    assert remote_files(bare, "previews") == {"previews/acme/shop/pr-1/application.yaml": manifest("2")}
     assert ws.apply([change(1, None)], commit_message)
     assert remote_files(bare, "previews") == {}
     assert ws.apply([change(1, None)], commit_message) is None
@@ -49,7 +56,7 @@ def test_concurrent_writer_is_rebased_not_overwritten(bare: Path, tmp_path: Path
     ours = workspace(bare, tmp_path, "ours")
     ours.apply([change(1)], commit_message)
     theirs = workspace(bare, tmp_path, "theirs")
-    theirs.apply([FileChange("other/team", {"x.yaml": b"x: 1\n"}, "their change")], commit_message)
+    theirs.apply([FileChange("other/team", {"x.yaml": manifest(name="x")}, "their change")], commit_message)
     assert ours.apply([change(2)], commit_message)  # our clone is behind: rejected, then rebased
     files = remote_files(bare)
     assert "other/team/x.yaml" in files and "previews/acme/shop/pr-2/application.yaml" in files
@@ -112,28 +119,157 @@ def test_local_commands_get_no_credentials(tmp_path: Path) -> None:
 
 
 class AlwaysRejected(GitWorkspace):
-    """Every push loses the race; counts the syncs and sleeps between attempts."""
+    """Every push loses the race; counts the fetches and sleeps between attempts."""
 
-    syncs = 0
+    fetches = 0
 
-    def sync(self) -> None:
-        self.syncs += 1
-        super().sync()
+    def _fetch(self) -> None:
+        self.fetches += 1
+        super()._fetch()
 
-    def _push(self) -> bool:
+    def _push(self, commit: str) -> bool:
         return False
 
 
-def test_each_retry_syncs_once_and_the_last_attempt_neither_sleeps_nor_syncs(
-        bare: Path, tmp_path: Path) -> None:
+def test_each_retry_fetches_once_and_replays_without_sleeping_first(bare: Path, tmp_path: Path) -> None:
     sleeps: list[float] = []
     ws = AlwaysRejected(str(bare), "main", tmp_path / "w", ID, push_attempts=3, sleep=sleeps.append)
     ws.ensure_ready()
-    ws.syncs = 0
+    ws.fetches = 0
     with pytest.raises(GitError, match="still rejected after 3 attempts"):
         ws.apply([change(1)], commit_message)
-    assert ws.syncs == 2 and len(sleeps) == 2
-    ws.syncs = 0
-    with pytest.raises(GitError):
-        ws.apply([change(1)], commit_message)  # the unpushed commit is dropped before retrying
-    assert ws.syncs == 3
+    assert ws.fetches == 2 and len(sleeps) == 2
+    assert remote_log(bare) == []
+
+
+# -- a broken working clone never makes a destructive commit, and never stops writes -----------
+
+def five_previews(bare: Path, tmp: Path) -> GitWorkspace:
+    ws = workspace(bare, tmp)
+    ws.apply([change(n) for n in range(1, 6)], commit_message)
+    return ws
+
+
+def preview_dirs(bare: Path) -> set[str]:
+    return {name.split("/")[3] for name in remote_files(bare, "previews")}
+
+
+@pytest.mark.parametrize("damage", ["removed", "truncated", "garbage"])
+def test_a_lost_or_corrupt_index_cannot_delete_other_previews(bare: Path, tmp_path: Path,
+                                                              damage: str) -> None:
+    ws = five_previews(bare, tmp_path)
+    index = ws.workdir / ".git" / "index"
+    git("-C", str(ws.workdir), "read-tree", "origin/main")  # an index as a checkout has
+    if damage == "removed":
+        index.unlink()
+    else:
+        index.write_bytes(b"DIRC" if damage == "truncated" else b"\x00garbage" * 10)
+    assert ws.apply([change(6)], commit_message)
+    assert preview_dirs(bare) == {f"pr-{n}" for n in range(1, 7)}
+    assert git("-C", str(bare), "diff-tree", "-r", "--name-only", "--no-commit-id", "main~1", "main"
+               ).split() == ["previews/acme/shop/pr-6/application.yaml"]
+
+
+def test_stale_locks_left_by_a_killed_git_are_removed_on_start(bare: Path, tmp_path: Path) -> None:
+    five_previews(bare, tmp_path)
+    gitdir = tmp_path / "work" / ".git"
+    locks = [gitdir / "index.lock", gitdir / "HEAD.lock", gitdir / "refs/heads/main.lock",
+             gitdir / "refs/remotes/origin/main.lock", gitdir / "packed-refs.lock"]
+    for lock in locks:
+        lock.write_text("")
+    restarted = workspace(bare, tmp_path)  # a new process on the same clone
+    assert restarted.apply([change(6)], commit_message)
+    assert not any(lock.exists() for lock in locks)
+    assert preview_dirs(bare) == {f"pr-{n}" for n in range(1, 7)}
+
+
+def test_locks_appearing_while_running_are_removed_after_the_failure(bare: Path, tmp_path: Path) -> None:
+    ws = five_previews(bare, tmp_path)
+    gitdir = ws.workdir / ".git"
+    (gitdir / "refs/remotes/origin/main.lock").write_text("")
+    (gitdir / "index.lock").write_text("")
+    ws.apply([change(6)], commit_message)  # the first attempt trips over the lock, the retry not
+    assert preview_dirs(bare) == {f"pr-{n}" for n in range(1, 7)}
+    assert not (gitdir / "refs/remotes/origin/main.lock").exists()
+    assert ws.apply([change(7)], commit_message)
+    assert len(preview_dirs(bare)) == 7
+
+
+@pytest.mark.parametrize("damage", [
+    ("HEAD", b"garbage\n"),
+    ("refs/remotes/origin/main", b"junk\n"),
+    ("refs/remotes/origin/main", b"0123456789012345678901234567890123456789\n"),
+    ("refs/heads/main", b"junk\n"),
+    ("config", b"[core\nbroken"),
+])
+def test_an_unusable_clone_is_cloned_again(bare: Path, tmp_path: Path, damage: tuple[str, bytes]) -> None:
+    ws = five_previews(bare, tmp_path)
+    path, content = damage
+    (ws.workdir / ".git" / path).write_bytes(content)
+    assert ws.apply([change(6)], commit_message)  # the first attempt fails, the retry re-clones
+    assert preview_dirs(bare) == {f"pr-{n}" for n in range(1, 7)}
+    restarted = workspace(bare, tmp_path)
+    (restarted.workdir / ".git" / path).write_bytes(content)
+    assert restarted.apply([change(7)], commit_message)  # a restart on a broken clone too
+    assert len(preview_dirs(bare)) == 7
+    assert not list(tmp_path.glob(".work.*"))  # the temporary clone was swapped in
+
+
+def test_a_clone_swapped_for_another_remote_is_replaced(bare: Path, tmp_path: Path) -> None:
+    from tests.support import make_bare
+
+    other = make_bare(tmp_path / "other.git")
+    workspace(other, tmp_path).apply([change(9)], commit_message)
+    ws = workspace(bare, tmp_path)  # same workdir, configured for another remote
+    assert ws.apply([change(1)], commit_message)
+    assert preview_dirs(bare) == {"pr-1"}
+
+
+def test_invalid_manifests_are_never_committed(bare: Path, tmp_path: Path) -> None:
+    from previewd.core.manifests import ManifestError
+
+    ws = five_previews(bare, tmp_path)
+    for bad, why in [(b"a: [1\n", "not valid YAML"), (b"a: 1\n", "apiVersion is missing"),
+                     (manifest(name="Bad_Name"), "not a valid object name"), (b"", "no Kubernetes object")]:
+        with pytest.raises(ManifestError, match=why):
+            ws.apply([change(6), change(7, bad)], commit_message)
+    assert len(remote_log(bare)) == 1 and len(preview_dirs(bare)) == 5
+
+
+class DropsOtherDirectories(PlannedCommit):
+    """Builds the root tree from the planned directories alone: the index bug, reproduced."""
+
+    def _rebuild(self, new_entries: dict[str, Entry | None], trees: list[tuple[str, Tree]]) -> str:
+        self.trees = {d: {} if d.count("/") < 3 else t for d, t in self.trees.items()}
+        return super()._rebuild(new_entries, trees)
+
+
+class BuggyWorkspace(GitWorkspace):
+    def _plan(self, base: str | None, paths: Sequence[str]) -> PlannedCommit:
+        scratch = self.workdir / ".git" / "previewd-tmp"
+        scratch.mkdir(exist_ok=True)
+        return DropsOtherDirectories(self._run, base, paths, "sha1", scratch)
+
+
+def test_a_commit_touching_anything_outside_the_plan_is_never_pushed(bare: Path, tmp_path: Path) -> None:
+    five_previews(bare, tmp_path)
+    buggy = BuggyWorkspace(str(bare), "main", tmp_path / "work", ID, push_attempts=2, sleep=lambda _s: None)
+    with pytest.raises(GitError, match=r"refusing to push .* outside the planned directories"):
+        buggy.apply([change(6)], commit_message)
+    assert len(remote_log(bare)) == 1 and len(preview_dirs(bare)) == 5
+
+
+def test_edit_commits_only_the_edited_paths_whatever_the_index_says(bare: Path, tmp_path: Path) -> None:
+    ws = five_previews(bare, tmp_path)
+    ws.sync()
+    (ws.workdir / ".git" / "index").unlink()
+    (ws.workdir / "previews/acme/shop/pr-2").rename(ws.workdir / "moved")  # stray work tree edits
+
+    def edit(root: Path) -> tuple[list[str], str]:
+        (root / "notes").mkdir(exist_ok=True)
+        (root / "notes/release.yaml").write_bytes(manifest(name="release"))
+        return ["notes/release.yaml"], "edit"
+
+    assert ws.edit(edit)
+    assert preview_dirs(bare) == {f"pr-{n}" for n in range(1, 6)}
+    assert "notes/release.yaml" in remote_files(bare)

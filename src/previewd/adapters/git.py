@@ -1,23 +1,33 @@
 """The real ``git`` binary, driven with argv lists and ``git -C``; errors scrubbed of secrets.
 
-A ``GitWorkspace`` keeps one clone of a remote branch and converges directories in it: write
-or remove, commit, push; a rejected push is fetched, rebased and retried with backoff, never
-forced.
+A ``GitWorkspace`` keeps one clone of a remote branch. Commits are built with plumbing from the
+remote head plus exactly the planned changes (``git_commit``), never from an index or a work
+tree, and pushed by id; a rejected push is fetched and the plan replayed on the new head, never
+forced. Stale locks are removed and an unusable clone is cloned again (``git_repair``).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import stat
 import subprocess
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from previewd.adapters.git_commit import Content, GitError, PlannedCommit, check_path, read_trees
+from previewd.adapters.git_objects import Tree, tree_id
+from previewd.adapters.git_repair import remove_stale_locks, swap_in, unusable
+from previewd.core.manifests import check_directory
 from previewd.core.models import FileChange
-from previewd.errors import PermanentError, TransientError, scrub
+from previewd.errors import PermanentError, scrub
+
+__all__ = ["EditFn", "GitCredentials", "GitError", "GitIdentity", "GitWorkspace", "MessageFn", "init_bare"]
+
+log = logging.getLogger("previewd.git")
 
 # Only these talk to the remote; every other command runs without the credential variables.
 _NETWORK_COMMANDS = frozenset({"clone", "fetch", "push"})
@@ -27,14 +37,16 @@ case "$1" in
   *) printf '%s\\n' "$PREVIEWD_GIT_PASSWORD" ;;
 esac
 """
+# After this many failed writes in a row whose cheap checks found nothing, recovery also runs
+# ``git fsck --connectivity-only`` (it reads every object, so not on every failure).
+DEEP_CHECK_AFTER = 3
+FIRST_RETRY_DELAY = 0.05  # seconds before the second attempt of a write; doubles, capped below
+MAX_RETRY_DELAY = 5.0
+GIT_TIMEOUT = 300  # seconds any one git command may run
 
 
 MessageFn = Callable[[list[FileChange]], str]
 EditFn = Callable[[Path], tuple[list[str], str]]  # work tree -> (changed paths, commit message)
-
-
-class GitError(TransientError):
-    """A git command failed; the message has credentials removed."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +84,10 @@ class GitWorkspace:
         self.push_attempts = push_attempts
         self._sleep = sleep
         self._ready = False
+        self._failures = 0  # failed writes in a row, for the deep check
+        self._algorithm = "sha1"
         self._secrets = (credentials.password,)
+        self._tracking = f"refs/remotes/origin/{branch}"
         # The environment of every git run, built once: the process's own minus any GIT_*.
         self._base_env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
         self._base_env.update(
@@ -82,19 +97,26 @@ class GitWorkspace:
             GIT_COMMITTER_NAME=identity.name,
             GIT_COMMITTER_EMAIL=identity.email,
             GIT_CONFIG_NOSYSTEM="1",
+            # Never find a repository above the clone (a broken clone inside a checkout must
+            # not make git act on the outer repository).
+            GIT_CEILING_DIRECTORIES=str(self.workdir.parent.resolve()),
             LC_ALL="C",
         )
+        # Plumbing runs with an index file that never exists: no command previewd commits with
+        # can read (or be broken by) the clone's index.
+        self._plumbing_env = {**self._base_env,
+                              "GIT_INDEX_FILE": str(self.workdir / ".git" / "previewd-no-index")}
         self._network_env: dict[str, str] | None = None  # + credentials, once askpass is written
 
     # -- running git ---------------------------------------------------------------------
 
-    def _env(self, network: bool) -> dict[str, str]:
+    def _env(self, network: bool, plumbing: bool = False) -> dict[str, str]:
         """The environment for one git run; credentials only for commands that reach the remote."""
         if not network or not self.credentials.password:
-            return self._base_env
+            return self._plumbing_env if plumbing else self._base_env
         if self._network_env is None:
             self._network_env = {
-                **self._base_env,
+                **self._plumbing_env,
                 "GIT_ASKPASS": str(self._write_askpass()),
                 "PREVIEWD_GIT_USERNAME": self.credentials.username or "x-access-token",
                 "PREVIEWD_GIT_PASSWORD": self.credentials.password,
@@ -114,183 +136,231 @@ class GitWorkspace:
         return GitError(f"git {what} failed: {scrub(text.strip(), self._secrets)}")
 
     def git(self, *args: str, check: bool = True, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        """Run a (porcelain) git command in the clone, as text."""
         argv = ["git", "-C", str(cwd or self.workdir), *args]
         env = self._env(network=args[0] in _NETWORK_COMMANDS)
         try:
-            proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=300, check=False)
+            proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=GIT_TIMEOUT,
+                                  check=False)
         except subprocess.TimeoutExpired:
             raise GitError(f"git {args[0]} timed out") from None
         if check and proc.returncode != 0:
             raise self._failure(args[0], proc.stderr or proc.stdout)
         return proc
 
-    # -- clone and sync ------------------------------------------------------------------
+    def _run(self, *args: str, input: bytes | None = None) -> bytes:
+        """Run a plumbing command in the clone (private index); its stdout as bytes."""
+        argv = ["git", "-C", str(self.workdir), *args]
+        env = self._env(network=args[0] in _NETWORK_COMMANDS, plumbing=True)
+        try:
+            proc = subprocess.run(argv, env=env, input=input, capture_output=True,
+                                  timeout=GIT_TIMEOUT, check=False)
+        except subprocess.TimeoutExpired:
+            raise GitError(f"git {args[0]} timed out") from None
+        if proc.returncode != 0:
+            raise self._failure(args[0], (proc.stderr or proc.stdout).decode("utf-8", "replace"))
+        return proc.stdout
+
+    # -- the clone: make ready, repair, fetch ----------------------------------------------
 
     def ensure_ready(self) -> None:
-        """Clone on first use; afterwards only verify the clone is still there."""
-        if self._ready and (self.workdir / ".git").is_dir():
+        """Clone on first use; on start and after any failure also remove stale locks, check the
+        clone and clone it again if git cannot use it, then fetch."""
+        if self._ready:
             return
-        if not (self.workdir / ".git").is_dir():
-            if self.workdir.exists():
-                shutil.rmtree(self.workdir)
-            self.workdir.parent.mkdir(parents=True, exist_ok=True)
-            self.git("clone", "--quiet", "--", self.url, str(self.workdir), cwd=self.workdir.parent)
-        self.git("config", "core.autocrlf", "false")
-        self.sync()
+        gitdir = self.workdir / ".git"
+        remove_stale_locks(gitdir)
+        if not gitdir.is_dir():
+            self._clone()
+        else:
+            reason = unusable(self.git, self.url, self.branch, deep=self._failures >= DEEP_CHECK_AFTER)
+            if reason is not None:
+                log.warning("re-cloning the GitOps working clone %s: %s", self.workdir, reason)
+                self._clone()
+        self._algorithm = self.git("rev-parse", "--show-object-format").stdout.strip() or "sha1"
+        self._fetch()
         self._ready = True
 
-    def _remote_has_branch(self) -> bool:
-        proc = self.git("rev-parse", "--verify", "--quiet", f"refs/remotes/origin/{self.branch}", check=False)
-        return proc.returncode == 0
+    def _clone(self) -> None:
+        """Clone into a temporary sibling directory, then swap it in (no half-made clone)."""
+        fresh = self.workdir.parent / f".{self.workdir.name}.clone"
+        shutil.rmtree(fresh, ignore_errors=True)  # leftovers of an interrupted clone
+        self.workdir.parent.mkdir(parents=True, exist_ok=True)
+        self.git("clone", "--quiet", "--no-checkout", "--", self.url, str(fresh), cwd=self.workdir.parent)
+        for key, value in (("core.autocrlf", "false"), ("gc.autoDetach", "false"),
+                           ("maintenance.autoDetach", "false")):
+            # Foreground maintenance only: no background git may hold a lock in the clone.
+            self.git("config", key, value, cwd=fresh)
+        swap_in(fresh, self.workdir)
 
-    def sync(self) -> None:
-        """Make the work tree exactly the remote branch (discarding unpushed local work)."""
-        self.git("fetch", "--quiet", "--prune", "origin")
-        if self._remote_has_branch():
-            self.git("checkout", "--quiet", "-B", self.branch, f"origin/{self.branch}")
-            self.git("reset", "--quiet", "--hard", f"origin/{self.branch}")
-        else:
-            # Empty remote: forget any unpushed local commit and start an unborn branch.
-            self.git("symbolic-ref", "HEAD", f"refs/heads/{self.branch}")
-            self.git("update-ref", "-d", f"refs/heads/{self.branch}", check=False)
-            self.git("rm", "-r", "-q", "--cached", "--ignore-unmatch", ".")
-        self.git("clean", "-q", "-f", "-d", "-x")
+    def _fetch(self) -> None:
+        self._run("fetch", "--quiet", "--prune", "--no-recurse-submodules", "origin")
+
+    def refresh(self) -> None:
+        """Make ready and fetch the remote branch (the drift check reads it next)."""
+        fetched = not self._ready
+        try:
+            self.ensure_ready()
+            if not fetched:
+                self._fetch()
+        except GitError:
+            self._recover()
+            raise
+
+    def tip(self) -> str | None:
+        """The remote branch's commit as last fetched or pushed (None: the branch is empty)."""
+        proc = self.git("rev-parse", "--verify", "--quiet", f"{self._tracking}^{{commit}}", check=False)
+        return proc.stdout.strip() or None
 
     def head(self) -> str | None:
-        # Read the loose ref directly: it saves a process on the hot path after every push.
-        ref = self.workdir / ".git" / "refs" / "heads" / self.branch
-        if ref.is_file():
-            return ref.read_text().strip() or None
-        proc = self.git("rev-parse", "--verify", "--quiet", "HEAD", check=False)
-        return proc.stdout.strip() or None
+        return self.tip()
+
+    def sync(self) -> None:
+        """Fetch and make the work tree exactly the remote branch (for callers that read or edit
+        files there; preview commits never use the work tree)."""
+        self._fetch()
+        tip = self.tip()
+        self.git("symbolic-ref", "HEAD", f"refs/heads/{self.branch}")
+        index = self.workdir / ".git" / "index"
+        if tip is None:
+            # Empty remote: forget any local commit and start an unborn branch.
+            self.git("update-ref", "-d", f"refs/heads/{self.branch}", check=False)
+            index.unlink(missing_ok=True)
+        else:
+            self.git("update-ref", f"refs/heads/{self.branch}", tip)
+            if self.git("reset", "--quiet", "--hard", tip, check=False).returncode != 0:
+                index.unlink(missing_ok=True)  # only a cache of the work tree: rebuilt by reset
+                self.git("reset", "--quiet", "--hard", tip)
+        self.git("clean", "-q", "-f", "-d", "-x")
+
+    def _recover(self) -> None:
+        """Forget that the clone is ready: the next use removes locks, checks it and fetches."""
+        self._ready = False
+        self._failures += 1
 
     # -- writing -------------------------------------------------------------------------
 
-    def _write(self, changes: list[FileChange]) -> list[FileChange]:
-        """Write the changes that differ from the work tree; return those."""
-        effective = []
-        for change in changes:
-            if dict(self.read_tree(change.directory)) == (change.files or {}):
-                continue
-            effective.append(change)
-            target = self._safe_path(change.directory)
-            if target.exists():
-                shutil.rmtree(target)
-            for rel, content in (change.files or {}).items():
-                path = self._safe_path(f"{change.directory}/{rel}")
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(content)
-        return effective
-
-    def _safe_path(self, rel: str) -> Path:
-        root = self.workdir.resolve()
-        path = (root / rel).resolve()
-        if rel.startswith("/") or ".." in Path(rel).parts or root not in path.parents:
-            raise PermanentError(f"refusing to write outside the GitOps work tree: {rel!r}")
-        return path
-
-    def _commit(self, changes: list[FileChange], message: MessageFn) -> bool:
-        """Write and commit what differs; False when the tree already matched."""
-        effective = self._write(changes)
-        if not effective:
-            return False
-        self.git("add", "--all", "--", *[c.directory for c in effective])
-        return self._commit_index(message(effective))
-
-    def _commit_index(self, message: str) -> bool:
-        """Commit what is staged; False when nothing was."""
-        proc = self.git("commit", "--quiet", "--no-verify", "-m", message, check=False)
-        if proc.returncode == 0:
-            return True
-        if "nothing to commit" in proc.stdout or "nothing added to commit" in proc.stdout:
-            return False
-        raise self._failure("commit", proc.stderr or proc.stdout)
-
-    def _push(self) -> bool:
-        """Push; False if the remote moved on (non-fast-forward), GitError otherwise."""
-        proc = self.git("push", "--quiet", "--porcelain", "origin", f"HEAD:refs/heads/{self.branch}", check=False)
-        if proc.returncode == 0:
-            return True
-        text = proc.stdout + proc.stderr
-        if "[rejected]" in text or "non-fast-forward" in text or "fetch first" in text:
-            return False
-        raise self._failure("push", text)
+    def _plan(self, base: str | None, paths: Sequence[str]) -> PlannedCommit:
+        scratch = self.workdir / ".git" / "previewd-tmp"
+        scratch.mkdir(exist_ok=True)
+        return PlannedCommit(self._run, base, paths, self._algorithm, scratch)
 
     def apply(self, changes: list[FileChange], message: MessageFn) -> str | None:
-        """Converge ``changes`` into one commit on the remote branch. Returns the new commit, or
-        None when the remote already had exactly this content. Raises GitError after bounded
-        retries; the caller keeps the work queued."""
-        return self._converge(lambda: self._commit(changes, message))
+        """Converge ``changes`` into one commit on the remote branch: the remote head plus exactly
+        the changed directories. Returns the new commit, or None when the remote already had
+        exactly this content. Raises GitError after bounded retries; the caller keeps the work
+        queued. Every manifest is checked first (PermanentError: nothing is written)."""
+        for change in changes:
+            if change.files:
+                check_directory(change.directory, change.files)
+
+        def build(base: str | None) -> str | None:
+            plan = self._plan(base, [c.directory for c in changes])
+            effective = [c for c in changes if plan.differs(c.directory, c.files)]
+            if not effective:
+                return None
+            return plan.commit({c.directory: c.files for c in effective}, message(effective))
+
+        return self._converge(build, self._fetch)
 
     def edit(self, edit: EditFn) -> str | None:
-        """Edit files in place and push them as one commit (same retries as ``apply``).
+        """Edit files in the work tree and push them as one commit (same retries as ``apply``).
 
         ``edit`` gets the work tree root and returns (changed relative paths, commit message);
-        no paths means nothing to do. It runs again on the fresh tree after a rebase conflict,
-        so it must decide from what it reads there, never from what it read before."""
-        return self._converge(lambda: self._commit_edit(edit))
+        no paths means nothing to do. Only those paths are committed, as they are in the work
+        tree then. It runs again on the fresh tree after a rejected push, so it must decide
+        from what it reads there, never from what it read before."""
 
-    def _commit_edit(self, edit: EditFn) -> bool:
-        paths, message = edit(self.workdir)
-        if not paths:
-            return False
-        for rel in paths:
-            self._safe_path(rel)
-        self.git("add", "--all", "--", *paths)
-        return self._commit_index(message)
+        def build(base: str | None) -> str | None:
+            paths, message = edit(self.workdir)
+            if not paths:
+                return None
+            plan = self._plan(base, paths)
+            return plan.commit({p: self._worktree(p) for p in plan.paths}, message)
 
-    def _converge(self, commit: Callable[[], bool]) -> str | None:
-        """Commit (False: nothing to do) and push; on rejection fetch and rebase, and when that
-        fails too, back off, sync once and commit again on the fresh tree."""
-        self.ensure_ready()
-        delay = 0.05
+        return self._converge(build, self.sync)
+
+    def _worktree(self, rel: str) -> Content:
+        path = self.workdir / check_path(rel)
+        if path.is_file() and not path.is_symlink():
+            return path.read_bytes()
+        if path.is_dir():
+            return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*"))
+                    if p.is_file() and not p.is_symlink()}
+        return None
+
+    def _converge(self, build: Callable[[str | None], str | None], refresh: Callable[[], None]) -> str | None:
+        """Build on the remote head and push; a rejected push or a failure is retried (with
+        backoff, repairing the clone and fetching first) up to ``push_attempts`` times."""
+        delay = FIRST_RETRY_DELAY
         for attempt in range(self.push_attempts):
-            if attempt:
-                self._sleep(min(delay, 5.0))
-                delay *= 2
-                if self._ready:
-                    self.sync()
-                else:
-                    self.ensure_ready()  # after a GitError: re-clone if needed, then sync
             try:
-                if not commit():
+                if attempt:
+                    self._sleep(min(delay, MAX_RETRY_DELAY))
+                    delay *= 2
+                self.ensure_ready()
+                if attempt:
+                    refresh()  # the remote moved on (or failed): replay the plan on its new head
+                commit = build(self.tip())
+                if commit is None:
+                    self._failures = 0
                     return None
-                if self._push():
-                    return self.head()
-                # Someone else pushed: replay our change on top of theirs.
-                self.git("fetch", "--quiet", "origin")
-                if self.git("rebase", "--quiet", f"origin/{self.branch}", check=False).returncode != 0:
-                    self.git("rebase", "--abort", check=False)
-                elif self._push():
-                    return self.head()
+                if self._push(commit):
+                    self.git("update-ref", self._tracking, commit)
+                    self._failures = 0
+                    return commit
             except GitError:
                 self._recover()
                 if attempt == self.push_attempts - 1:
                     raise
-        self._recover()  # the tree holds our unpushed commit: the next call must sync first
         raise GitError(f"push to {scrub(self.url, self._secrets)} still rejected after "
                        f"{self.push_attempts} attempts")
 
-    def _recover(self) -> None:
-        """Forget that the clone is ready: the next use re-clones if needed and syncs."""
-        self._ready = False
+    def _push(self, commit: str) -> bool:
+        """Push ``commit``; False if the remote moved on (non-fast-forward), GitError otherwise."""
+        try:
+            self._run("push", "--quiet", "--porcelain", "origin", f"{commit}:refs/heads/{self.branch}")
+        except GitError as err:
+            text = str(err)
+            if "[rejected]" in text or "non-fast-forward" in text or "fetch first" in text:
+                return False
+            raise
+        return True
+
+    # -- reading -------------------------------------------------------------------------
 
     def changed_paths(self, old: str, new: str) -> list[str] | None:
         """Paths changed between two commits (renames as delete + add); None when git cannot
         tell (a commit is unknown, e.g. after history was rewritten)."""
-        proc = self.git("diff", "--name-only", "--no-renames", old, new, "--", check=False)
-        if proc.returncode != 0:
+        try:
+            out = self._run("diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", "--name-only", old, new)
+        except GitError:
             return None
-        return proc.stdout.splitlines()
+        return [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
+
+    def trees(self, dirs: Sequence[str]) -> dict[str, Tree | None]:
+        """The entries of each directory in ``dirs`` at the remote head (None: not there)."""
+        tip = self.tip()
+        if tip is None:
+            return dict.fromkeys(dirs)
+        return read_trees(self._run, tip, list(dirs), 32 if self._algorithm == "sha256" else 20)
+
+    def tree_id(self, files: Mapping[str, bytes]) -> str:
+        """The tree id a directory holding exactly ``files`` has in this repository."""
+        return tree_id(files, self._algorithm)
 
     def read_tree(self, rel: str) -> Mapping[str, bytes]:
-        """Files below ``rel`` in the work tree (for tests and diagnostics)."""
-        base = self._safe_path(rel)
-        if not base.exists():
+        """Files below ``rel`` at the remote head (for tests and diagnostics)."""
+        tip = self.tip()
+        if tip is None:
             return {}
-        return {
-            str(p.relative_to(base)): p.read_bytes() for p in sorted(base.rglob("*")) if p.is_file()
-        }
+        listing = self._run("ls-tree", "-r", "-z", tip, "--", check_path(rel))
+        files: dict[str, bytes] = {}
+        for entry in listing.decode("utf-8", "surrogateescape").split("\0"):
+            meta, _, name = entry.partition("\t")
+            if entry and meta.split()[1] == "blob":
+                files[name[len(rel) + 1:]] = self._run("cat-file", "blob", meta.split()[2])
+        return files
 
 
 def init_bare(path: Path) -> None:

@@ -92,6 +92,15 @@ class GitopsConfig(Strict):
     username: str | None = None
     password: SecretStr | None = None
     push_attempts: int = Field(default=6, ge=1, le=50)
+    unready_after: Duration = timedelta(minutes=2)  # failing writes this long: /readyz says 503
+    drift_check_interval: Duration = timedelta(minutes=10)
+
+    @field_validator("unready_after", "drift_check_interval")
+    @classmethod
+    def _at_least_a_second(cls, value: timedelta) -> timedelta:
+        if value < timedelta(seconds=1):
+            raise ValueError("must be at least 1s")
+        return value
 
     @field_validator("branch")
     @classmethod

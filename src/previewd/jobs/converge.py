@@ -1,4 +1,8 @@
-"""Converge the GitOps repository to every preview whose desired content changed."""
+"""Converge the GitOps repository to every preview whose desired content changed.
+
+Each committed directory's tree id is kept in the record (``TREE_KEY``), None once removed:
+the drift check compares the remote against it.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 from previewd.adapters.git import GitWorkspace
 from previewd.adapters.store.sql import Store
 from previewd.config import Config
+from previewd.core.manifests import ManifestError, check_directory
 from previewd.core.models import RENDER_ERROR_KEY, FileChange, Preview, PreviewState
 from previewd.core.planning import change_for, commit_message
 from previewd.core.ports import ImageResolver
@@ -17,6 +22,9 @@ from previewd.errors import TransientError
 from previewd.jobs import image_gate, tag_cleanup
 
 log = logging.getLogger("previewd.converge")
+
+TREE_KEY = "gitops_tree"  # Preview.extra: tree id of the directory as last committed; None: absent
+DRIFT_KEY = "gitops_drift"  # Preview.extra: set by the drift check, the next commit restores it
 
 
 @dataclass
@@ -36,6 +44,7 @@ def converge(config: Config, store: Store, workspace: GitWorkspace, images: Imag
     result = ConvergeResult()
     changes: list[FileChange] = []
     synced: list[Preview] = []
+    written: dict[int, dict[str, bytes] | None] = {}  # index in ``synced`` -> committed files
     for preview in store.dirty_previews():
         repo = config.repository(preview.repo)
         if repo is None:
@@ -72,18 +81,21 @@ def converge(config: Config, store: Store, workspace: GitWorkspace, images: Imag
                                  preview.pr.created_at, resolution.images,
                                  int(preview.extra.get("redeploys", 0))),
                 )
-            except ValueError as err:
+                check_directory(directory, files)  # never commit what Kubernetes would reject
+            except (ValueError, ManifestError) as err:
                 # One bad preview must not block every other one: record it as failed.
                 log.warning("%s#%d: cannot render: %s", repo.name, preview.number, err)
                 synced.append(replace(preview, synced_generation=preview.generation,
                                       state=PreviewState.FAILED, extra={RENDER_ERROR_KEY: str(err)}))
                 continue
-            changes.append(change_for(preview, directory, files))
+            changes.append(_restoring(preview, change_for(preview, directory, files)))
+            written[len(synced)] = files
             synced.append(replace(preview, synced_generation=preview.generation,
                                   state=PreviewState.DEPLOYING, deployed_sha=preview.pr.head_sha,
                                   extra=_rendered(preview)))
         else:
-            changes.append(change_for(preview, directory, None))
+            changes.append(_restoring(preview, change_for(preview, directory, None)))
+            written[len(synced)] = None
             gone = PreviewState.TORN_DOWN if preview.state == PreviewState.DELETING else preview.state
             synced.append(replace(preview, synced_generation=preview.generation, state=gone,
                                   deployed_sha=None,
@@ -92,9 +104,21 @@ def converge(config: Config, store: Store, workspace: GitWorkspace, images: Imag
         result.commit = workspace.apply(changes, commit_message)
         if result.commit:
             log.info("committed %s (%d preview change(s))", result.commit[:12], len(changes))
+    for at, content in written.items():  # after apply: tree ids use the repository's hash
+        tree = workspace.tree_id(content) if content else None
+        synced[at] = replace(synced[at], extra={**synced[at].extra, TREE_KEY: tree, DRIFT_KEY: None})
     store.mark_synced(synced)
     result.changed = synced
     return result
+
+
+def _restoring(preview: Preview, change: FileChange) -> FileChange:
+    """``change`` with a message saying it repairs drift, when the drift check asked for it."""
+    if not preview.extra.get(DRIFT_KEY):
+        return change
+    ref, _, _ = change.message.partition(": ")
+    what = "remove" if change.files is None else f"restore at {(preview.head_sha or '')[:7]}"
+    return replace(change, message=f"{ref}: {what} (changed outside previewd)")
 
 
 def _rendered(preview: Preview) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from previewd.adapters.store.sql import Store
 from previewd.config import Config
 from previewd.core.models import PreviewState
 from previewd.errors import ConfigError
+from previewd.jobs import drift
 from previewd.jobs.context import JobContext
 from previewd.runtime.github_wiring import GithubRuntime, wire_github
 from previewd.runtime.metrics import Metrics
@@ -85,8 +86,10 @@ def build_service(config: Config, state_dir: Path | None = None) -> Service:
     store = Store(config.store.url)
     metrics = Metrics()
     ctx = JobContext(config=config, store=store, workspace=workspace_for(config.gitops))
-    worker = Worker(ctx=ctx, metrics=metrics)
+    worker = Worker(ctx=ctx, metrics=metrics, unready_after=config.gitops.unready_after.total_seconds())
     worker.periodic.append(Periodic("prune-events", 3600.0, prune_events))
+    worker.periodic.append(Periodic("gitops-drift", config.gitops.drift_check_interval.total_seconds(),
+                                    drift.check_drift))
     wire_registry(config, worker)
     wire_releases(config, worker, metrics)
     wire_github(config, worker)  # after wire_registry: the bundle check wraps its resolver

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from previewd.core.backoff import backoff_delay
-from previewd.errors import PermanentError, TransientError
+from previewd.errors import PermanentError, PreviewdError, TransientError
 from previewd.jobs.context import Changed, JobContext, RetryIn
 from previewd.jobs.converge import converge
 from previewd.jobs.intake import HANDLERS, decode
@@ -29,6 +29,7 @@ MAX_IDLE = 5.0  # the longest idle sleep
 WAITING_POLL = 1.0  # idle sleep while previews wait for images (their checks back off themselves)
 FIRST_BACKOFF = 0.5  # after a failed GitOps write or worker step
 MAX_BACKOFF = 30.0
+UNREADY_AFTER = 120.0  # seconds of failing GitOps writes before not ready (gitops.unready_after)
 
 
 @dataclass
@@ -56,6 +57,8 @@ class Worker:
     failures: int = 0  # consecutive failed passes, for the backoff
     healthy: bool = True
     last_error: str | None = None
+    failing_since: float | None = None  # monotonic time of the first failed write in a row
+    unready_after: float = UNREADY_AFTER
     waiting: bool = False  # the last convergence held previews back for their images
     activity: int = 0  # bumped whenever events were handled or previews changed
     _wake: asyncio.Event | None = None
@@ -133,13 +136,27 @@ class Worker:
         self.run_periodic(time.monotonic())
         try:
             self.converge_once()
-        except TransientError as err:
+        except Exception as err:  # any failure of the write keeps the work queued and counts
+            why = err.diagnostics() if isinstance(err, PreviewdError) else repr(err)
             self.metrics.push_failures.inc()
             self._back_off()
-            self.healthy, self.last_error = False, err.diagnostics()
-            log.warning("GitOps write failed, retrying in %.1fs: %s", self.backoff, err.diagnostics())
+            self.healthy, self.last_error = False, why
+            if self.failing_since is None:
+                self.failing_since = time.monotonic()
+            if isinstance(err, TransientError):
+                log.warning("GitOps write failed, retrying in %.1fs: %s", self.backoff, why)
+            else:
+                log.exception("GitOps write failed, retrying in %.1fs", self.backoff)
             return
         self.backoff, self.failures, self.healthy, self.last_error = 0.0, 0, True, None
+        self.failing_since = None
+
+    def not_ready_reason(self, now: float) -> str | None:
+        """Why the worker is not ready: GitOps writes failing for ``unready_after`` or longer."""
+        if self.failing_since is None or now - self.failing_since < self.unready_after:
+            return None
+        return (f"GitOps writes have failed for {now - self.failing_since:.0f}s (limit "
+                f"{self.unready_after:.0f}s); last error: {self.last_error}")
 
     def _back_off(self) -> None:
         self.failures += 1
