@@ -197,11 +197,11 @@ def interloper(r: Rig, edit: Any) -> None:
     other = r.tmp / "other"
     git("clone", "--quiet", str(r.bare), str(other))
 
-    def racing_push() -> bool:
+    def racing_push(commit: str) -> bool:
         ws._push = original  # type: ignore[method-assign]
         edit(other)
         commit_all(other, "concurrent platform change")
-        return original()
+        return original(commit)
 
     ws._push = racing_push  # type: ignore[method-assign]
 

@@ -48,7 +48,7 @@ def compare(ctx: JobContext) -> DriftReport:
     ctx.workspace.refresh()
     base = ctx.config.gitops.path
     records = [p for p in ctx.store.list_previews() if not p.dirty]  # dirty: converge is on it
-    dirs = {p: naming.preview_dir(base, p.repo, p.number) for p in records}
+    dirs = {(p.repo, p.number): naming.preview_dir(base, p.repo, p.number) for p in records}
     parents = {d.rpartition("/")[0] for d in dirs.values()}
     parents |= {naming.preview_dir(base, r.name, 0).rpartition("/")[0] for r in ctx.config.repositories}
     actual = {
@@ -58,7 +58,7 @@ def compare(ctx: JobContext) -> DriftReport:
     }
     report = DriftReport([], [], [], sorted(set(actual) - set(dirs.values())))
     for preview in records:
-        have = actual.get(dirs[preview])
+        have = actual.get(dirs[preview.repo, preview.number])
         if ctx.config.repository(preview.repo) is None:
             if have is None and (preview.deployed_sha or preview.extra.get(TREE_KEY)):
                 report.corrected.append(preview)
@@ -72,9 +72,24 @@ def compare(ctx: JobContext) -> DriftReport:
     return report
 
 
-def check_drift(ctx: JobContext) -> Changed:
+class DriftCheck:
     """The periodic job: compare, then mark repairs (the next convergence commits them)."""
-    report = compare(ctx)
+
+    def __init__(self) -> None:
+        self._unknown: list[str] = []  # the directories no record knows, as last logged
+
+    def __call__(self, ctx: JobContext) -> Changed:
+        report = compare(ctx)
+        changed = repair(ctx, report)
+        if report.unknown and report.unknown != self._unknown:
+            log.warning("%d preview directories in GitOps belong to no record and are left alone: %s",
+                        len(report.unknown), ", ".join(report.unknown[:5]))
+        self._unknown = report.unknown
+        return changed
+
+
+def repair(ctx: JobContext, report: DriftReport) -> Changed:
+    """Mark the repairs, adopt and correct records, as ``report`` says (one transaction)."""
     repairs = report.repairs[:MAX_REPAIRS]
     changed: Changed = []
     todo = ([("repair", p) for p in repairs] + [("adopt", p) for p in report.adopted]
@@ -103,7 +118,4 @@ def check_drift(ctx: JobContext) -> Changed:
     if len(report.repairs) > MAX_REPAIRS:
         log.warning("%d more drifted preview(s) are repaired by the next check",
                     len(report.repairs) - MAX_REPAIRS)
-    if report.unknown:
-        log.warning("%d preview directories in GitOps belong to no record and are left alone: %s",
-                    len(report.unknown), ", ".join(report.unknown[:5]))
     return changed

@@ -89,7 +89,7 @@ def build_service(config: Config, state_dir: Path | None = None) -> Service:
     worker = Worker(ctx=ctx, metrics=metrics, unready_after=config.gitops.unready_after.total_seconds())
     worker.periodic.append(Periodic("prune-events", 3600.0, prune_events))
     worker.periodic.append(Periodic("gitops-drift", config.gitops.drift_check_interval.total_seconds(),
-                                    drift.check_drift))
+                                    drift.DriftCheck()))
     wire_registry(config, worker)
     wire_releases(config, worker, metrics)
     wire_github(config, worker)  # after wire_registry: the bundle check wraps its resolver
