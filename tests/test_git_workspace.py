@@ -188,11 +188,12 @@ def test_locks_appearing_while_running_are_removed_after_the_failure(bare: Path,
     gitdir = ws.workdir / ".git"
     (gitdir / "refs/remotes/origin/main.lock").write_text("")
     (gitdir / "index.lock").write_text("")
-    ws.apply([change(6)], commit_message)  # the first attempt trips over the lock, the retry not
+    assert ws.apply([change(6)], commit_message)  # lands; recording it locally trips over the lock
     assert preview_dirs(bare) == {f"pr-{n}" for n in range(1, 7)}
+    assert ws.apply([change(7)], commit_message)  # the clone is repaired first
     assert not (gitdir / "refs/remotes/origin/main.lock").exists()
-    assert ws.apply([change(7)], commit_message)
-    assert len(preview_dirs(bare)) == 7
+    assert not (gitdir / "index.lock").exists()
+    assert len(preview_dirs(bare)) == 7 and ws.tip() == git("-C", str(bare), "rev-parse", "main").strip()
 
 
 @pytest.mark.parametrize("damage", [

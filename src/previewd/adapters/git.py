@@ -38,7 +38,7 @@ case "$1" in
 esac
 """
 # After this many failed writes in a row whose cheap checks found nothing, recovery also runs
-# ``git fsck --connectivity-only`` (it reads every object, so not on every failure).
+# ``git fsck --connectivity-only`` once (it reads every object, so not on every failure).
 DEEP_CHECK_AFTER = 3
 FIRST_RETRY_DELAY = 0.05  # seconds before the second attempt of a write; doubles, capped below
 MAX_RETRY_DELAY = 5.0
@@ -173,7 +173,7 @@ class GitWorkspace:
         if not gitdir.is_dir():
             self._clone()
         else:
-            reason = unusable(self.git, self.url, self.branch, deep=self._failures >= DEEP_CHECK_AFTER)
+            reason = unusable(self.git, self.url, self.branch, deep=self._failures == DEEP_CHECK_AFTER)
             if reason is not None:
                 log.warning("re-cloning the GitOps working clone %s: %s", self.workdir, reason)
                 self._clone()
@@ -209,6 +209,11 @@ class GitWorkspace:
 
     def tip(self) -> str | None:
         """The remote branch's commit as last fetched or pushed (None: the branch is empty)."""
+        # A loose ref holding an object id is read directly: it saves a process per write.
+        ref = self.workdir / ".git" / self._tracking
+        text = ref.read_text(errors="replace").strip() if ref.is_file() else ""
+        if len(text) in (40, 64) and all(c in "0123456789abcdef" for c in text):
+            return text
         proc = self.git("rev-parse", "--verify", "--quiet", f"{self._tracking}^{{commit}}", check=False)
         return proc.stdout.strip() or None
 
@@ -306,8 +311,7 @@ class GitWorkspace:
                     self._failures = 0
                     return None
                 if self._push(commit):
-                    self.git("update-ref", self._tracking, commit)
-                    self._failures = 0
+                    self._pushed(commit)
                     return commit
             except GitError:
                 self._recover()
@@ -315,6 +319,14 @@ class GitWorkspace:
                     raise
         raise GitError(f"push to {scrub(self.url, self._secrets)} still rejected after "
                        f"{self.push_attempts} attempts")
+
+    def _pushed(self, commit: str) -> None:
+        """Make sure the remote-tracking ref is ``commit`` (push moves it, unless a stale lock
+        stopped it: then the next write repairs the clone first)."""
+        self._failures = 0
+        if self.tip() != commit and self.git("update-ref", self._tracking, commit, check=False).returncode:
+            log.warning("pushed %s but could not record it locally; repairing the clone next", commit[:12])
+            self._recover()
 
     def _push(self, commit: str) -> bool:
         """Push ``commit``; False if the remote moved on (non-fast-forward), GitError otherwise."""
