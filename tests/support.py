@@ -53,6 +53,14 @@ spec:
 REPO = "acme/shop"
 
 
+def previewd(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
+             timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run the real ``previewd`` CLI in a subprocess (a minimal environment plus ``env``)."""
+    base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(cwd or ROOT)}
+    return subprocess.run([sys.executable, "-m", "previewd.cli.main", *args], capture_output=True,
+                          text=True, cwd=cwd, env={**base, **(env or {})}, timeout=timeout)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -66,7 +66,7 @@ def test_issue_example_is_accepted_as_written(tmp_path: Path) -> None:
     repo = config.repository("ACME/Shop")
     assert repo is not None and repo.route is not None
     assert repo.route.gateway.namespace == "gateway-system"
-    assert config.previews.quota.hard["requests.cpu"] == "2"  # seed 002 baseline
+    assert config.previews.quota.hard["requests.cpu"] == "2"  # the default baseline quota
 
 
 def test_unknown_key_is_named_with_its_path() -> None:
@@ -191,3 +191,61 @@ def test_deploy_repo_url_may_not_carry_a_password_but_ssh_users_are_fine() -> No
     data["repositories"][0]["deploy"]["repo_url"] = "ssh://git@github.com/acme/shop.git"
     data["gitops"]["url"] = "git@github.com:acme/gitops.git"
     parse_config(data, ENV)
+
+
+def test_every_missing_environment_variable_is_reported_at_once() -> None:
+    data = example()
+    data["gitops"]["url"] = "${GITOPS_URL}"
+    data["repositories"][0]["host"] = "${PREVIEW_DOMAIN}-{number}"
+    with pytest.raises(ConfigError) as err:
+        parse_config(data, {})
+    assert err.value.problems == [
+        "github.webhook_secret: environment variable PREVIEWD_WEBHOOK_SECRET is not set",
+        "gitops.url: environment variable GITOPS_URL is not set",
+        "repositories.0.host: environment variable PREVIEW_DOMAIN is not set",
+    ]
+
+
+@pytest.mark.parametrize("key, value", [
+    (("repositories", 0, "trigger", "drafts"), "yes"),
+    (("repositories", 0, "trigger", "forks"), "true"),
+    (("repositories", 0, "route", "port"), "80"),
+    (("server", "max_body_bytes"), 1.5),
+    (("repositories", 0, "image_wait_timeout"), "30"),
+    (("repositories", 0, "trigger", "bots"), 1),
+])
+def test_booleans_integers_and_durations_are_strict(key: tuple[str | int, ...], value: object) -> None:
+    data = example()
+    holder = data
+    for part in key[:-1]:
+        holder = holder.setdefault(part, {}) if isinstance(part, str) else holder[part]
+    holder[key[-1]] = value
+    assert ".".join(str(k) for k in key) + ":" in problems(data)
+
+
+def test_a_whole_env_reference_takes_the_type_its_field_wants() -> None:
+    data = example()
+    data["repositories"][0]["trigger"]["drafts"] = "${DRAFTS}"
+    data["repositories"][0]["route"]["port"] = "${PORT}"
+    env = {**ENV, "PREVIEWD_WEBHOOK_SECRET": "12345", "DRAFTS": "true", "PORT": "8080"}
+    config = parse_config(data, env)
+    repo = config.repositories[0]
+    assert repo.trigger.drafts is True and repo.route is not None and repo.route.port == 8080
+    assert config.github.webhook_secret is not None
+    assert config.github.webhook_secret.get_secret_value() == "12345"  # a string field stays text
+    assert "trigger.drafts" in problems(data, {**env, "DRAFTS": "yes"})  # spelled true/false only
+    assert "route.port" in problems(data, {**env, "PORT": "80x"})
+    data["repositories"][0]["route"]["port"] = "${PORT}0"  # inside a longer string: always text
+    assert "route.port" in problems(data, env)
+
+
+def test_a_config_file_needs_the_webhook_secret_and_says_which_file(tmp_path: Path) -> None:
+    data = example()
+    del data["github"]
+    path = tmp_path / "previewd.yaml"
+    path.write_text(yaml.safe_dump(data))
+    with pytest.raises(ConfigError) as err:
+        load_config(path, ENV)
+    assert err.value.source == str(path)
+    assert err.value.problems[0].startswith("github.webhook_secret: required")
+    parse_config(data, ENV)  # data without a file (embedded defaults, tests) may leave it unset

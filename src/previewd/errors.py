@@ -26,6 +26,8 @@ class ConfigError(PreviewdError):
         super().__init__(f"{source}: " + "; ".join(problems))
 
     def diagnostics(self) -> str:
+        if len(self.problems) == 1:  # one mistake, one line
+            return f"invalid configuration ({self.source}): {self.problems[0]}"
         lines = [f"invalid configuration ({self.source}):"]
         lines += [f"  - {p}" for p in self.problems]
         return "\n".join(lines)

@@ -6,6 +6,7 @@ import click
 
 from previewd import __version__
 from previewd.cli import bootstrap, check_config, lint, release, render, serve, simulate
+from previewd.cli.common import run_cli
 
 
 @click.group()
@@ -20,7 +21,7 @@ for command in (serve.command, render.command, bootstrap.command, lint.command,
 
 
 def main() -> None:
-    cli()
+    run_cli(cli)
 
 
 if __name__ == "__main__":

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
 
-from previewd.cli.common import config_option, reports_errors
+from previewd.cli.common import PR_NUMBER, commit_sha, config_option, repo_name, reports_errors
+from previewd.config import RepositoryConfig
 from previewd.core import naming
+from previewd.core.images import pinned
 from previewd.core.models import PullRequest
 from previewd.core.policy import decide
 from previewd.core.render.preview import PreviewInput, render_preview
@@ -15,31 +18,63 @@ from previewd.errors import PermanentError
 from previewd.jobs.pull_requests import trigger_of
 from previewd.settings import load_config
 
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+
+
+def pinned_images(repo: RepositoryConfig, images: tuple[str, ...], unpinned: bool) -> dict[str, str]:
+    """``--image NAME=DIGEST`` for every gated image of ``repo``, pinned the way serve pins them
+    (``<repository>@<digest>``); ``--unpinned`` renders none, and says so by being explicit."""
+    gated = {image.name: image for image in repo.images}
+    if unpinned:
+        if images:
+            raise click.UsageError("--unpinned and --image exclude each other")
+        return {}
+    digests: dict[str, str] = {}
+    for item in images:
+        name, sep, digest = item.partition("=")
+        if not sep or not _DIGEST.fullmatch(digest):
+            raise click.BadParameter(f"{item!r} is not NAME=sha256:<64 hex digits>", param_hint="--image")
+        if name not in gated:
+            known = ", ".join(sorted(gated)) or "none"
+            raise click.BadParameter(f"{name!r} is not a gated image of {repo.name} "
+                                     f"(its images: {known})", param_hint="--image")
+        if name in digests:
+            raise click.BadParameter(f"{name!r} is given twice", param_hint="--image")
+        digests[name] = digest
+    missing = sorted(set(gated) - set(digests))
+    if missing:
+        raise click.UsageError(
+            f"{repo.name} gates image(s) {', '.join(missing)}: serve would commit them pinned, so "
+            "give --image NAME=sha256:... for each (or --unpinned for a preview serve would never commit)")
+    return {name: pinned(gated[name].source, digest) for name, digest in digests.items()}
+
 
 @click.command("render")
 @config_option()
-@click.option("--repo", required=True, help="owner/name, as configured")
-@click.option("--number", type=int, required=True)
-@click.option("--sha", required=True, help="head commit SHA (40 hex digits)")
+@click.option("--repo", required=True, callback=repo_name, help="owner/name, as configured")
+@click.option("--number", type=PR_NUMBER, required=True)
+@click.option("--sha", required=True, callback=commit_sha, help="head commit SHA (40 hex digits)")
 @click.option("--label", "labels", multiple=True, help="a label on the PR (repeatable)")
 @click.option("--created-at", default="", help="the PR's created_at, as serve records it")
-@click.option("--image", "images", multiple=True, help="NAME=REPO@sha256:... pinned image")
+@click.option("--image", "images", multiple=True,
+              help="NAME=sha256:... digest of a gated image (repeatable; every gated image needs one)")
+@click.option("--unpinned", is_flag=True, help="render gated images unpinned (serve never commits that)")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
 @reports_errors
 def command(config_path: Path, repo: str, number: int, sha: str, labels: tuple[str, ...],
-            created_at: str, images: tuple[str, ...], out: Path) -> None:
+            created_at: str, images: tuple[str, ...], unpinned: bool, out: Path) -> None:
     """Render one PR's preview directory into OUT (the same bytes serve commits)."""
     config = load_config(config_path)
     repo_cfg = config.repository(repo)
     if repo_cfg is None:
         raise PermanentError(f"repository {repo} is not in {config_path}")
+    pins = pinned_images(repo_cfg, images, unpinned)
     pr = PullRequest(repo_cfg.name, number, "open", False, False, tuple(sorted(set(labels))), sha,
                      repo_cfg.name, "render", "User", "", created_at)
     decision = decide(pr, trigger_of(repo_cfg))
     if not decision.allowed:
         raise PermanentError(f"no preview for this PR: {decision.reason}")
-    pinned = dict(i.split("=", 1) for i in images)
-    files = render_preview(config, repo_cfg, PreviewInput(repo_cfg.name, number, sha, created_at, pinned))
+    files = render_preview(config, repo_cfg, PreviewInput(repo_cfg.name, number, sha, created_at, pins))
     directory = out / naming.preview_dir(config.gitops.path, repo_cfg.name, number)
     for rel, content in files.items():
         path = directory / rel

@@ -20,7 +20,8 @@ from previewd.settings import STATE_DIR, embedded_defaults, load_config
 @click.command("serve")
 @config_option(required=False)
 @click.option("--listen", default=None, help="host:port, overriding server.listen")
-@click.option("--log-level", default="info", show_default=True)
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["debug", "info", "warning", "error", "critical"], case_sensitive=False))
 @reports_errors
 def command(config_path: Path | None, listen: str | None, log_level: str) -> None:
     """Serve webhooks and keep the GitOps repo converged (embedded defaults without --config)."""
@@ -31,7 +32,8 @@ def command(config_path: Path | None, listen: str | None, log_level: str) -> Non
         try:
             server = ServerConfig.model_validate({**config.server.model_dump(), "listen": listen})
         except ValidationError as err:
-            raise ConfigError([f"--listen: {p.partition(': ')[2]}" for p in validation_problems(err)]) from None
+            raise ConfigError([f"--listen: {p.partition(': ')[2]}" for p in validation_problems(err)],
+                              "command line") from None
         config = config.model_copy(update={"server": server})
     if config_path is None:
         click.echo(f"previewd: no --config given; running on embedded defaults under {STATE_DIR}/")

@@ -66,6 +66,7 @@ GitUrl = Annotated[str, AfterValidator(_git_url)]
 
 
 class Strict(BaseModel):
-    """Base for every config section: unknown keys are errors, values are immutable."""
+    """Base for every config section: unknown keys are errors, no value is coerced (strict), values
+    are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
