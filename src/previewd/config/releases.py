@@ -1,4 +1,4 @@
-"""``releases``: the registry-driven release controller (seed 003)."""
+"""``releases``: the registry-driven release controller."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ class PlatformIdentities(Strict):
 
 
 class ReleasesConfig(Strict):
-    """The release controller (seed 003): registry push -> the one app-env -> release.yaml."""
+    """The release controller: registry push -> the one app-env -> release.yaml."""
 
     gitops: ReleaseGitopsConfig
     environments: list[str] = Field(default_factory=lambda: ["dev", "staging", "prod"], min_length=1)

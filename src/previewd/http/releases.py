@@ -1,5 +1,5 @@
 """Release API: ``GET /api/releases/pending``, ``GET /api/releases/conflicts`` and the
-token-authenticated ``POST /api/releases/promote`` (seed 003's app-env-config interface)."""
+token-authenticated ``POST /api/releases/promote`` (the explicit promotion signal of manual environments)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The release controller (seed 003): a registry push to the repository that exactly one
+"""The release controller: a registry push to the repository that exactly one
 ``app-env.yaml`` claims becomes one ``release.yaml`` commit in the GitOps state repository.
 
 ``contract``, ``matching``, ``policy``, ``editing``, ``render`` and ``scan`` are pure (scan

@@ -1,4 +1,4 @@
-"""The GitOps contract of seed 003: ``app-env.yaml`` (AppEnvironment) and ``release.yaml``
+"""The GitOps contract of the release controller: ``app-env.yaml`` (AppEnvironment) and ``release.yaml``
 (AppRelease), apiVersion ``idp.meshcloud.io/v1alpha1``.
 
 Strict: unknown fields are errors (the platform template honours only contract fields), so a
@@ -40,7 +40,7 @@ Quantity = Annotated[
     str, StringConstraints(pattern=r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
 ]
 EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=256)]
-# The seed's own example carries the placeholder "sha256:...", so the contract only requires
+# The contract's reference example carries the placeholder "sha256:...", so the contract only requires
 # <algorithm>:<encoded>; rendering insists on a full sha256 digest before it pins an image.
 Digest = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:\S+$")]
 Tag = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")]

@@ -290,7 +290,7 @@ class ReleaseController:
         return self._count(Outcome("released", decision.reason, entry.path, commit))
 
     def promote(self, env_path: str, tag: str | None = None, digest: str | None = None) -> Outcome:
-        """The explicit promotion (seed 003's app-env-config interface): release ``tag`` or
+        """The explicit promotion (how a manual environment is released, and how any is rolled back): release ``tag`` or
         ``digest`` to ``env_path`` whatever its mode; the digest comes from the registry."""
         if is_digest(tag) and digest is None:
             tag, digest = None, tag  # a "tag" that is a digest is a digest

@@ -1,6 +1,6 @@
 """Discover the app-envs of a state-repository checkout and index them by repository.
 
-Layout (seed 003): ``<path>/<workspace-id>/projects/<project-id>/tenants/<tenant-id>/`` holds
+Layout: ``<path>/<workspace-id>/projects/<project-id>/tenants/<tenant-id>/`` holds
 ``app-env.yaml`` and ``release.yaml``. A ``Scanner`` re-parses only files whose stat changed
 since its last scan, so rescanning 10 000 app-envs after a commit costs a directory walk.
 """
@@ -29,7 +29,7 @@ from previewd.releases.matching import Index
 # PyYAML's C loader when built with libyaml: parsing 10 000 app-envs is the scan's main cost.
 _Loader: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-# Stable technical identifiers only: never display names (seed 003, "Stable Identifiers").
+# Stable technical identifiers only, never display names: a display name may change, an id must not.
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _LAYOUT = re.compile(r"^[^/.][^/]*/projects/[^/.][^/]*/tenants/[^/.][^/]*$")
 

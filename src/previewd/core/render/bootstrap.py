@@ -112,7 +112,7 @@ def _notification_files(config: Config) -> dict[str, bytes]:
 
 
 def _release_files(config: Config) -> dict[str, bytes]:
-    """Seed 003's namespace policy, when the release controller is configured."""
+    """The platform-namespace policy, when the release controller is configured."""
     if config.releases is None:
         return {}
     return {"platform-namespaces-policy.yaml":

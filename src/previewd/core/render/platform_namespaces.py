@@ -1,4 +1,4 @@
-"""The admission policy of seed 003: namespaces named ``platform-*`` are created, changed and
+"""The platform-namespace admission policy: namespaces named ``platform-*`` are created, changed and
 deleted only by the platform's identities. A ValidatingAdmissionPolicy (built into Kubernetes
 since 1.30), so no Gatekeeper or Kyverno install is needed."""
 
@@ -11,7 +11,7 @@ from previewd.core.render.admission import deny_policy
 from previewd.core.render.yamlout import Manifest
 
 POLICY = "previewd-platform-namespaces"
-PLATFORM_PREFIX = "platform-"  # seed 003: namespaces the platform alone owns
+PLATFORM_PREFIX = "platform-"  # namespaces the platform alone owns
 
 
 def _cel_list(values: list[str]) -> str:
