@@ -3,15 +3,17 @@ traceback (issue 9 item 14): each case runs the real CLI in a subprocess."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.support import SECRET, base_config, free_port, previewd, write_config
+from tests.support import ROOT, SECRET, base_config, free_port, previewd, write_config
 
 SHA = "a" * 40
 DIGEST = "sha256:" + "b" * 64
 GATED = "ghcr.io/acme/shop"
+RELEASE_EXAMPLE = ROOT / "examples" / "state-repo" / "workspaces" / "acme" / "projects" / "shop" / "tenants" / "team-a"
 
 
 def configs(tmp: Path) -> dict[str, Path]:
@@ -29,6 +31,10 @@ def configs(tmp: Path) -> dict[str, Path]:
     (tmp / "nosecret").mkdir()
     write_config(tmp / "nosecret", no_secret)
     (tmp / "a-file").write_text("x")
+    env = tmp / "env"  # a valid app-env + release pair
+    env.mkdir()
+    shutil.copy(RELEASE_EXAMPLE / "app-env.yaml", env)
+    shutil.copy(RELEASE_EXAMPLE / "release.yaml", env)
     return {"plain": plain, "gated": gated}
 
 
@@ -77,6 +83,9 @@ CASES: list[tuple[list[str], str]] = [
     (["release", "pending", "--config", "{plain}", "--url", DEAD], "cannot reach previewd"),
     (["release", "promote", "ws/p/t", "--config", "{plain}", "--tag", "1", "--digest", DIGEST],
      "exactly one of --tag or --digest"),
+    (["lint", "{tmp}/missing"], "does not exist"),
+    (["lint", "{tmp}/a-file"], "is a file"),
+    (["release", "render", "{tmp}/env", "--out", "{tmp}/a-file/out.yaml"], "a-file/out.yaml"),
     (["render", "--bogus"], "No such option '--bogus'"),
     (["no-such-command"], "No such command"),
 ]
