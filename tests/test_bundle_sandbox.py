@@ -227,3 +227,15 @@ def test_excerpt_is_inert_and_bounded(text: str) -> None:
     assert len(out) <= EXCERPT_CHARS and not set(out) & set("`<>[]()*|!\\&\"\n\r\t")
     assert all(c.isascii() and c.isprintable() for c in out)
     assert len(str(Finding(text, text, text, text))) <= 3 * EXCERPT_CHARS + MESSAGE_CHARS + 10
+
+
+def test_hostile_kustomization_shapes_are_findings_not_crashes(tmp_path: Path) -> None:
+    long_name = tmp_path / "long"
+    long_name.mkdir()
+    (long_name / "kustomization.yaml").write_text("resources:\n  - " + "x." * 3000 + "com/a\n")
+    assert [f.rule for f in lint_bundle(long_name)] == ["no-remote-resources"]
+    huge = tmp_path / "huge"
+    huge.mkdir()
+    (huge / "kustomization.yaml").write_text("resources: []\n#" + "x" * kustomize.MAX_KUSTOMIZATION_BYTES + "\n")
+    (finding,) = lint_bundle(huge)
+    assert "cannot be checked: larger than" in finding.message

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from previewd.adapters.confine import JAIL_TREE
 from previewd.adapters.sandbox import run_confined
 from previewd.core.lint import DATA_KEYS, excerpt, reference_problem
 from previewd.errors import PermanentError
@@ -76,7 +77,12 @@ def build(stage: Path) -> list[tuple[str, dict[str, Any]]]:
         # Kustomize's first error line, its end (where the cause is), as a short excerpt only.
         lines = [x for x in run.stderr.splitlines() if x.strip() and not x.startswith("# Warning")]
         cause = _unstaged(lines[0] if lines else "no error message").removeprefix("error: ")
-        raise PermanentError(f"kustomize build failed: {excerpt(cause[-ERROR_CHARS:], ERROR_CHARS)}")
+        for staged in (str(stage / STAGED_BUNDLE), f"{JAIL_TREE}/{STAGED_BUNDLE}"):  # either view of the bundle
+            cause = cause.replace(staged, ".")
+        if len(cause) > ERROR_CHARS:  # keep the innermost causes, cut at a ": " boundary
+            tail = cause[-ERROR_CHARS:]
+            cause = tail.split(": ", 1)[1] if ": " in tail else tail
+        raise PermanentError(f"kustomize build failed: {excerpt(cause, ERROR_CHARS)}")
     try:
         docs = [d for d in yaml.load_all(run.stdout, Loader=yaml.CSafeLoader) if isinstance(d, dict)]
     except yaml.YAMLError:
@@ -152,6 +158,8 @@ def _parse(text: str) -> tuple[list[Any] | None, str | None]:
         return list(yaml.load_all(text, Loader=yaml.CSafeLoader)), None
     except yaml.YAMLError:
         return None, None  # not YAML: Kustomize itself reports it (and reads nothing from it)
+    except RecursionError:
+        return None, "nested too deeply"
 
 
 def _problems(docs: list[Any] | None, file: Path, bundle: Path) -> Iterator[str]:
@@ -161,20 +169,28 @@ def _problems(docs: list[Any] | None, file: Path, bundle: Path) -> Iterator[str]
         for key, value in _strings(doc, ""):
             if key in PLUGIN_KEYS and "\n" in value:
                 continue  # an inline plugin config: its own strings are checked one by one
-            exists = "\0" not in value and (file.parent / value).exists()
+            exists = _exists(file.parent, value)
             problem = reference_problem(value, base, key, exists=exists)
             if problem:
                 yield f"non-local reference '{excerpt(value)}' under {excerpt(key)}: {problem}"
 
 
+def _exists(directory: Path, value: str) -> bool:
+    try:
+        return "\0" not in value and (directory / value).exists()
+    except OSError:  # a name too long for the file system: certainly not a local entry
+        return False
+
+
 def _strings(node: Any, key: str) -> Iterator[tuple[str, str]]:
-    """(nearest key, string) for every string value under ``node`` outside ``DATA_KEYS``."""
-    if isinstance(node, dict):
-        for k, v in node.items():
-            if str(k) not in DATA_KEYS:
-                yield from _strings(v, str(k))
-    elif isinstance(node, list):
-        for item in node:
-            yield from _strings(item, key)
-    elif isinstance(node, str):
-        yield key, node
+    """(nearest key, string) for every string value under ``node`` outside ``DATA_KEYS``,
+    walked without recursion (a hostile document may nest arbitrarily deep)."""
+    stack: list[tuple[str, Any]] = [(key, node)]
+    while stack:
+        key, node = stack.pop()
+        if isinstance(node, dict):
+            stack += [(str(k), v) for k, v in node.items() if str(k) not in DATA_KEYS]
+        elif isinstance(node, list):
+            stack += [(key, item) for item in node]
+        elif isinstance(node, str):
+            yield key, node

@@ -36,7 +36,8 @@ def lint_staged(stage: Path) -> list[Finding]:
     refused = kustomize.non_local_references(bundle)
     if refused:
         # Refused before building: a preview bundle is self-contained at the PR's head commit.
-        return [Finding(file, "-", "no-remote-resources", f"{why}; vendor it into the bundle")
+        return [Finding(file, "-", "no-remote-resources", f"{why}; vendor it into the bundle"
+                        if why.startswith("non-local") else f"cannot be checked: {why}")
                 for file, why in refused]
     try:
         docs = kustomize.build(stage)
