@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from previewd.adapters.git import GitError, GitIdentity, GitWorkspace
 from previewd.adapters.git_commit import PlannedCommit
@@ -226,17 +228,6 @@ def test_a_clone_swapped_for_another_remote_is_replaced(bare: Path, tmp_path: Pa
     assert preview_dirs(bare) == {"pr-1"}
 
 
-def test_invalid_manifests_are_never_committed(bare: Path, tmp_path: Path) -> None:
-    from previewd.core.manifests import ManifestError
-
-    ws = five_previews(bare, tmp_path)
-    for bad, why in [(b"a: [1\n", "not valid YAML"), (b"a: 1\n", "apiVersion is missing"),
-                     (manifest(name="Bad_Name"), "not a valid object name"), (b"", "no Kubernetes object")]:
-        with pytest.raises(ManifestError, match=why):
-            ws.apply([change(6), change(7, bad)], commit_message)
-    assert len(remote_log(bare)) == 1 and len(preview_dirs(bare)) == 5
-
-
 class DropsOtherDirectories(PlannedCommit):
     """Builds the root tree from the planned directories alone: the index bug, reproduced."""
 
@@ -274,3 +265,29 @@ def test_edit_commits_only_the_edited_paths_whatever_the_index_says(bare: Path, 
     assert ws.edit(edit)
     assert preview_dirs(bare) == {f"pr-{n}" for n in range(1, 6)}
     assert "notes/release.yaml" in remote_files(bare)
+
+
+NAMES = st.sampled_from(["a", "a.b", "a-b", "a0", "b", "B", "z~", "é"])
+
+
+def consistent(files: dict[str, bytes]) -> bool:
+    """No path is both a file and a directory."""
+    return not any(other.startswith(path + "/") for path in files for other in files)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.dictionaries(st.lists(NAMES, min_size=1, max_size=3).map("/".join), st.binary(max_size=20),
+                       min_size=1, max_size=6).filter(consistent))
+def test_tree_ids_computed_in_process_are_the_ids_git_writes(files: dict[str, bytes]) -> None:
+    import tempfile
+
+    from previewd.adapters.git_objects import tree_id
+
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = Path(tmp)
+        git("init", "--quiet", str(repo))
+        for rel, content in files.items():
+            (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+            (repo / rel).write_bytes(content)
+        git("-C", str(repo), "-c", "core.autocrlf=false", "add", "-A")
+        assert tree_id(files) == git("-C", str(repo), "write-tree").strip()

@@ -21,7 +21,6 @@ from pathlib import Path
 from previewd.adapters.git_commit import Content, GitError, PlannedCommit, check_path, read_trees
 from previewd.adapters.git_objects import Tree, tree_id
 from previewd.adapters.git_repair import remove_stale_locks, swap_in, unusable
-from previewd.core.manifests import check_directory
 from previewd.core.models import FileChange
 from previewd.errors import PermanentError, scrub
 
@@ -254,10 +253,8 @@ class GitWorkspace:
         """Converge ``changes`` into one commit on the remote branch: the remote head plus exactly
         the changed directories. Returns the new commit, or None when the remote already had
         exactly this content. Raises GitError after bounded retries; the caller keeps the work
-        queued. Every manifest is checked first (PermanentError: nothing is written)."""
-        for change in changes:
-            if change.files:
-                check_directory(change.directory, change.files)
+        queued. The caller checks the manifests first (``core.manifests``), one directory at
+        a time, so one bad directory does not block the others."""
 
         def build(base: str | None) -> str | None:
             plan = self._plan(base, [c.directory for c in changes])

@@ -50,8 +50,9 @@ def check_path(path: str) -> str:
     return path
 
 
-def _inside(path: str, planned: Sequence[str]) -> bool:
-    return any(path == p or path.startswith(p + "/") for p in planned)
+def _inside(path: str, planned: set[str]) -> bool:
+    """Whether ``path`` is one of ``planned`` or below one (cost: the depth of ``path``)."""
+    return path in planned or any(a in planned for a in ancestors(path) if a)
 
 
 def read_trees(run: Run, commit: str, dirs: Sequence[str], oid_bytes: int) -> dict[str, Tree | None]:
@@ -86,9 +87,12 @@ class PlannedCommit:
                  scratch: Path) -> None:
         self._run, self.base, self._algorithm, self._scratch = run, base, algorithm, scratch
         self.paths = [check_path(p) for p in paths]
+        planned = set(self.paths)
         for path in self.paths:
-            if _inside(path, [p for p in self.paths if p != path]) or self.paths.count(path) > 1:
+            if any(a in planned for a in ancestors(path) if a):
                 raise PermanentError(f"planned changes overlap at {path!r}")
+        if len(planned) < len(self.paths):
+            raise PermanentError("a path is planned twice")
         self._oid_bytes = 32 if algorithm == "sha256" else 20
         wanted = sorted({a for p in self.paths for a in ancestors(p)}, key=lambda a: (a.count("/"), a))
         self.trees: dict[str, Tree | None] = self._read_trees(wanted)
@@ -213,8 +217,9 @@ class PlannedCommit:
         against = [self.base] if self.base else ["--root"]
         out = self._run("diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", "--name-only",
                         *against, commit)
+        allowed = set(planned)
         stray = [p for p in out.decode("utf-8", "surrogateescape").split("\0")
-                 if p and not _inside(p, planned)]
+                 if p and not _inside(p, allowed)]
         if stray:
             raise PlanViolation(f"refusing to push {commit[:12]}: it changes {len(stray)} path(s) "
                                 f"outside the planned directories, e.g. {stray[0]!r}")
