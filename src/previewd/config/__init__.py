@@ -1,6 +1,7 @@
 """Typed configuration models (pydantic, strict). Loading lives in ``previewd.settings``."""
 
 from previewd.config.base import DnsLabel, Duration, GitUrl, HttpUrl, RelativePath, Strict, parse_duration
+from previewd.config.canary import CanaryConfig, CanaryEdge, CanaryGrpc, CanaryService
 from previewd.config.previews import EgressRule, LimitRangeConfig, NetworkConfig, PreviewDefaults, QuotaConfig
 from previewd.config.releases import PlatformIdentities, ReleaseGitopsConfig, ReleasesConfig
 from previewd.config.repositories import (
@@ -24,6 +25,10 @@ from previewd.config.services import (
 
 __all__ = [
     "ArgoCDConfig",
+    "CanaryConfig",
+    "CanaryEdge",
+    "CanaryGrpc",
+    "CanaryService",
     "Config",
     "DeployConfig",
     "DnsLabel",

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pydantic import Field, field_validator, model_validator
 
 from previewd.config.base import DnsLabel, Duration, GitUrl, RelativePath, Strict
+from previewd.config.canary import CanaryConfig
 from previewd.config.kube import Port
 from previewd.core import images as image_refs
 from previewd.core import naming
@@ -80,6 +81,7 @@ class RepositoryConfig(Strict):
     deploy: DeployConfig
     host: str | None = None
     route: RouteConfig | None = None
+    canary: CanaryConfig | None = None
     images: list[ImageConfig] = Field(default_factory=list)
     image_wait_timeout: Duration = timedelta(minutes=30)
     cleanup_tags: bool = False  # delete the PR's tags (only those its tag template makes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from previewd.config.base import Strict
+from previewd.config.canary_checks import check_canary_hosts, check_stable_namespaces
 from previewd.config.previews import PreviewDefaults
 from previewd.config.releases import ReleasesConfig
 from previewd.config.repositories import RepositoryConfig
@@ -65,6 +66,16 @@ class Config(Strict):
                 f"name from {self.previews.namespace_template!r}; add {{owner}} or a "
                 "distinct prefix to previews.namespace_template"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _canary_hosts(self) -> Config:
+        check_canary_hosts(self.repositories)
+        check_stable_namespaces(self.repositories, self.previews.namespace_template,
+                                self.argocd.namespace)
+        projects = [self.argocd.project, self.argocd.root_project, self.argocd.routes_project]
+        if len(set(projects)) != len(projects):
+            raise ValueError("argocd.project, root_project and routes_project must differ")
         return self
 
     def repository(self, full_name: str) -> RepositoryConfig | None:

@@ -116,6 +116,7 @@ class ArgoCDConfig(Strict):
     destination_server: str = "https://kubernetes.default.svc"
     gitops_repo_url: GitUrl | None = None  # the URL Argo CD reads the GitOps repo from
     root_project: DnsLabel = "previews-root"
+    routes_project: DnsLabel = "previews-routes"  # canary router Applications (stable namespaces)
     url: HttpUrl | None = None  # Argo CD web UI, for links in PR comments
     notifications_token: SecretStr | None = None  # bearer token Argo CD sends to /hooks/argocd
     # Where Argo CD Notifications reaches previewd (written into argocd-notifications-cm): the

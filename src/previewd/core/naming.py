@@ -165,3 +165,8 @@ def host_name(template: str, full_name: str, number: int) -> str:
     owner, repo = _split_repo(full_name)
     host = template.format(number=int(number), repo=sanitize(repo), owner=sanitize(owner))
     return ".".join(bounded(sanitize(label)) for label in host.split("."))
+
+
+def object_name(*parts: str) -> str:
+    """A bounded DNS-1123 label joining ``parts`` (each already a label from config or naming)."""
+    return bounded(sanitize("-".join(parts)))

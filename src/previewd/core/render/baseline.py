@@ -70,9 +70,11 @@ def _policy(ns: str, name: str, labels: dict[str, str], spec: dict[str, Any]) ->
 
 
 def network_policies(
-    ns: str, labels: dict[str, str], net: NetworkConfig, gateway_namespaces: Sequence[str]
+    ns: str, labels: dict[str, str], net: NetworkConfig, gateway_namespaces: Sequence[str],
+    canary_admits: Sequence[tuple[str, Sequence[int]]] = (),
 ) -> list[Manifest]:
-    """Default deny; allow ingress controller, DNS, same-namespace and configured egress."""
+    """Default deny; allow ingress controller, DNS, same-namespace and configured egress; and
+    the canary's callers (edge gateway, stable namespace), each on its routed ports only."""
     policies = [
         _policy(ns, "default-deny-all", labels, {"policyTypes": ["Ingress", "Egress"]}),
         _policy(
@@ -110,6 +112,14 @@ def network_policies(
                 {"policyTypes": ["Ingress"], "ingress": [{"from": _from_namespaces(ingress_from)}]},
             )
         )
+    for source, ports in canary_admits:
+        policies.append(_policy(
+            ns, f"allow-canary-from-{source}"[:63].rstrip("-"), labels,
+            {"policyTypes": ["Ingress"], "ingress": [{
+                "from": _from_namespaces([source]),
+                "ports": [{"protocol": "TCP", "port": p} for p in sorted(set(ports))],
+            }]},
+        ))
     for index, rule in enumerate(net.extra_egress):
         policies.append(_policy(ns, f"allow-egress-{index}-{rule.namespace or 'cidrs'}"[:63].rstrip("-"),
                                 labels, {"policyTypes": ["Egress"], "egress": [_egress(rule)]}))

@@ -10,6 +10,8 @@ from previewd.core.render.notifications import notifications_configmap
 from previewd.core.render.platform_namespaces import platform_namespace_policy
 from previewd.core.render.preview import MANAGED_BY
 from previewd.core.render.project_guard import ROOT_APP, admission_guard
+from previewd.core.render.routes.canary import ROUTE_KINDS
+from previewd.core.render.routes.router import ROUTER_FILE
 from previewd.core.render.yamlout import Manifest, dump_all
 from previewd.errors import PermanentError
 
@@ -31,6 +33,25 @@ def previews_project(config: Config) -> Manifest:
             "sourceRepos": repos,
             "destinations": [{"server": config.argocd.destination_server, "namespace": glob}],
             "clusterResourceWhitelist": [{"group": "", "kind": "Namespace", "name": glob}],
+        },
+    }
+
+
+def routes_project(config: Config) -> Manifest:
+    """Canary router Applications: only route kinds, only in the configured stable namespaces."""
+    stable = sorted({r.canary.stable_namespace for r in config.repositories if r.canary})
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "AppProject",
+        "metadata": {"name": config.argocd.routes_project, "namespace": config.argocd.namespace,
+                     "labels": dict(MANAGED_BY)},
+        "spec": {
+            "description": "previewd canary routes in stable namespaces (managed by previewd bootstrap)",
+            "sourceRepos": [gitops_repo_url(config)],
+            "destinations": [{"server": config.argocd.destination_server, "namespace": ns}
+                             for ns in stable],
+            "clusterResourceWhitelist": [],
+            "namespaceResourceWhitelist": [{"group": group, "kind": kind} for group, kind in ROUTE_KINDS],
         },
     }
 
@@ -69,7 +90,7 @@ def root_application(config: Config) -> Manifest:
                 "repoURL": gitops_repo_url(config),
                 "targetRevision": config.gitops.branch,
                 "path": config.gitops.path,
-                "directory": {"recurse": True, "include": "*/*/pr-*/application.yaml"},
+                "directory": {"recurse": True, "include": root_include(config)},
             },
             "syncPolicy": {
                 "automated": {"prune": True, "selfHeal": True},
@@ -77,6 +98,13 @@ def root_application(config: Config) -> Manifest:
             },
         },
     }
+
+
+def root_include(config: Config) -> str:
+    """The files of each preview directory the root app applies: its Application(s)."""
+    if not any(r.canary for r in config.repositories):
+        return "*/*/pr-*/application.yaml"
+    return f"{{*/*/pr-*/application.yaml,*/*/pr-*/{ROUTER_FILE}}}"
 
 
 def check_argocd_version(version: str) -> None:
@@ -98,9 +126,17 @@ def bootstrap_files(config: Config, argocd_version: str | None = None) -> dict[s
     return {
         "appproject-previews.yaml": dump_all([previews_project(config)]),
         "appproject-root.yaml": dump_all([root_project(config)]),
+        **_routes_files(config),
         "root-application.yaml": dump_all([root_application(config)]),
         "admission-guard.yaml": dump_all(admission_guard(config)),
     } | _notification_files(config) | _release_files(config)
+
+
+def _routes_files(config: Config) -> dict[str, bytes]:
+    """The routes project, only when some repository has canaries."""
+    if not any(r.canary for r in config.repositories):
+        return {}
+    return {"appproject-routes.yaml": dump_all([routes_project(config)])}
 
 
 def _notification_files(config: Config) -> dict[str, bytes]:

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 from previewd.core import naming
 from previewd.core.render import application, baseline
 from previewd.core.render.routes import ROUTE_KINDS
+from previewd.core.render.routes.canary import CanaryTarget
 from previewd.core.render.routes.common import RouteSpec
+from previewd.core.render.routes.preview_canary import CanaryRender, render_canary, selected_services
 from previewd.core.render.yamlout import dump_all
 
 if TYPE_CHECKING:
@@ -28,6 +30,7 @@ class PreviewInput:
     created_at: str = ""
     images: dict[str, str] = field(default_factory=dict)  # image name -> name@sha256:...
     redeploy: int = 0  # bumped by ``/preview redeploy``: restarts the workloads at the same commit
+    canary_services: tuple[str, ...] | None = None  # services the PR changed (``canary.services``)
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,14 @@ def render_preview(config: Config, repo: RepositoryConfig, data: PreviewInput) -
         "previewd.io/head-sha": data.head_sha,
         "previewd.io/created-at": data.created_at,
     }
+    canary = CanaryRender()
+    if repo.canary is not None:
+        target = CanaryTarget(data.number, names.namespace,
+                              selected_services(repo.canary, data.canary_services), labels)
+        canary = render_canary(config, repo.canary, target, names.application, names.directory,
+                               BASELINE_DIR, {"previewd.io/pr-url": pr_url})
     files: dict[str, bytes] = {
+        **canary.files,
         f"{BASELINE_DIR}/namespace.yaml": dump_all(
             [baseline.namespace(names.namespace, labels, annotations)]
         ),
@@ -86,6 +96,7 @@ def render_preview(config: Config, repo: RepositoryConfig, data: PreviewInput) -
                 labels,
                 config.previews.network,
                 [repo.route.gateway.namespace] if repo.route else [],
+                canary.admits,
             )
         ),
     }

@@ -65,9 +65,15 @@ def guard_variables(config: Config) -> list[dict[str, str]]:
 
 
 def guard_expression(config: Config) -> str:
-    """True when the Application is allowed."""
+    """True when the Application is allowed. With canaries, a router Application may use the
+    routes project (itself confined to route kinds in the stable namespaces), as long as it does
+    not target a preview namespace."""
+    allowed = f"(has(object.spec.project) && object.spec.project == {_str(config.argocd.project)})"
+    if any(r.canary for r in config.repositories):
+        allowed += (f" || (has(object.spec.project) && object.spec.project == "
+                    f"{_str(config.argocd.routes_project)} && !variables.previewTarget)")
     return ("!(variables.previewTarget || variables.createdByRoot || (variables.labelled && !variables.isRoot)) || "
-            f"(has(object.spec.project) && object.spec.project == {_str(config.argocd.project)})")
+            + allowed)
 
 
 def admission_guard(config: Config) -> list[Manifest]:
