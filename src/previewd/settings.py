@@ -77,7 +77,8 @@ def substitute_env(data: Any, env: Mapping[str, str]) -> Substituted:
             return env[name]
 
         text = _ENV_REF.sub(replace, value)
-        if _ENV_REF.fullmatch(value) and text != value:
+        whole = _ENV_REF.fullmatch(value)
+        if whole is not None and whole.group(1) in env:
             result.whole[loc] = text
         return text
 
