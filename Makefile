@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 BENCHES := bench/webhook_to_commit.py bench/push_to_commit.py bench/resync_cost.py bench/release_latency.py
 
-.PHONY: run test deps system-deps node-deps lint typecheck bench clean
+.PHONY: run test deps system-deps node-deps lint typecheck layers bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,7 @@ deps: system-deps $(STAMP) node-deps
 test: deps
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
@@ -39,9 +40,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy src
 
+## layers: check the import-linter contracts (pyproject.toml [tool.importlinter])
+layers: $(STAMP)
+	$(BIN)/lint-imports
+
 ## bench: run every benchmark and print its figures beside the targets
 bench: deps
 	@rc=0; for b in $(BENCHES); do echo "== $$b"; $(BIN)/python $$b || rc=1; done; exit $$rc
 
 clean:
-	rm -rf $(VENV) .previewd .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .previewd .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache

@@ -1,61 +1,76 @@
-"""Layering: the pure core imports no adapter, job, runtime or HTTP code and no I/O library."""
+"""Layering: the import-linter contracts in pyproject.toml hold, name every package, and bite.
+
+The contracts themselves (layers, the pure core, independent adapters, jobs without adapters or
+SQLAlchemy) are checked by ``lint-imports``; this file checks what import-linter cannot say about
+itself: that no top-level package escapes the layers, and that a violation really fails the run.
+"""
 
 from __future__ import annotations
 
-import ast
+import shutil
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
-SRC = Path(__file__).resolve().parents[1] / "src" / "previewd"
-FORBIDDEN_FOR_CORE = (
-    "previewd.adapters", "previewd.jobs", "previewd.runtime", "previewd.http", "previewd.cli",
-    "previewd.settings", "subprocess", "httpx", "sqlalchemy", "socket", "githubkit", "fastapi",
-    "asyncio", "time",
-)
-FORBIDDEN_FOR_CORE_EXTRA = ("previewd.releases",)
-# The release controller's pure half (contract, matching, policy, editing, rendering).
-PURE_RELEASE_MODULES = ("contract", "matching", "policy", "editing", "render")
-FORBIDDEN_FOR_ADAPTERS = ("previewd.jobs", "previewd.runtime", "previewd.http", "previewd.cli")
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src" / "previewd"
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+LINT_TIMEOUT = 240  # seconds; building the import graph of the whole package
 
 
-def runtime_imports(path: Path) -> set[str]:
-    """Modules imported at run time (imports under ``if TYPE_CHECKING:`` are not)."""
-    tree = ast.parse(path.read_text())
-    skipped: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            skipped |= {id(n) for child in node.body for n in ast.walk(child)}
-    names = set()
-    for node in ast.walk(tree):
-        if id(node) in skipped:
-            continue
-        if isinstance(node, ast.Import):
-            names |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module)
-    return names
+def contracts() -> dict[str, dict[str, object]]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    return {c["id"]: c for c in config["contracts"]}
 
 
-def violations(package: str, forbidden: tuple[str, ...]) -> list[str]:
-    found = []
-    for path in sorted((SRC / package).rglob("*.py")):
-        for name in runtime_imports(path):
-            if any(name == f or name.startswith(f + ".") for f in forbidden):
-                found.append(f"{path.relative_to(SRC)} imports {name}")
-    return found
+def lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
+    """``lint-imports`` over the package under ``root/src`` with ``root/pyproject.toml``."""
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root / "src")}
+    return subprocess.run([str(LINT_IMPORTS), "--no-cache"], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=LINT_TIMEOUT, check=False)
 
 
-def test_core_is_pure() -> None:
-    assert violations("core", FORBIDDEN_FOR_CORE + FORBIDDEN_FOR_CORE_EXTRA) == []
+def test_every_package_has_a_layer() -> None:
+    layered = {name.strip() for layer in contracts()["layers"]["layers"]  # type: ignore[attr-defined]
+               for name in layer.split("|")}
+    packages = {f"previewd.{p.stem if p.is_file() else p.name}" for p in SRC.iterdir()
+                if (p.is_dir() and (p / "__init__.py").exists())
+                or (p.suffix == ".py" and p.stem not in {"__init__", "__main__"})}
+    assert packages - layered == set(), "a new top-level package needs a place in the layers contract"
 
 
-def test_release_logic_is_pure() -> None:
-    found = []
-    for name in PURE_RELEASE_MODULES:
-        path = SRC / "releases" / f"{name}.py"
-        found += [f"releases/{name}.py imports {m}" for m in runtime_imports(path)
-                  if any(m == f or m.startswith(f + ".") for f in FORBIDDEN_FOR_CORE)]
-    assert found == []
+def test_every_adapters_package_is_a_package() -> None:
+    """grimp skips namespace packages: a folder without ``__init__.py`` would escape every contract."""
+    for folder in [SRC, *(p for p in SRC.rglob("*") if p.is_dir() and p.name != "__pycache__")]:
+        if any(folder.glob("*.py")):
+            assert (folder / "__init__.py").exists(), folder
 
 
-def test_adapters_do_not_reach_up() -> None:
-    assert violations("adapters", FORBIDDEN_FOR_ADAPTERS) == []
+def test_the_contracts_hold() -> None:
+    run = lint_imports(ROOT)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "0 broken" in run.stdout
+
+
+@pytest.mark.parametrize(("module", "line", "contract"), [
+    ("core/models.py", "import previewd.config.base", None),  # allowed: core sits above config
+    ("config/base.py", "from previewd.core import models", "Each package imports only the packages below it"),
+    ("core/planning.py", "import os", "does no I/O"),
+    ("adapters/scm/github.py", "import previewd.settings", "Each package imports only the packages below it"),
+    ("adapters/registry.py", "import previewd.adapters.git", "Adapters do not import each other"),
+    ("jobs/drift.py", "import previewd.adapters.registry", "Jobs never import adapters"),
+])
+def test_a_violation_fails_the_run(tmp_path: Path, module: str, line: str, contract: str | None) -> None:
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    shutil.copytree(SRC, tmp_path / "src" / "previewd", ignore=shutil.ignore_patterns("__pycache__"))
+    target = tmp_path / "src" / "previewd" / module
+    target.write_text(target.read_text() + f"\n{line}  # noqa\n")
+    run = lint_imports(tmp_path)
+    if contract is None:
+        assert run.returncode == 0, run.stdout + run.stderr
+    else:
+        assert run.returncode != 0
+        assert contract in run.stdout.split("Broken contracts")[-1]

@@ -7,7 +7,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from previewd.core import naming
+from previewd import naming
 
 owners = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9-]{0,38}", fullmatch=True)
 repos = st.from_regex(r"[A-Za-z0-9._-]{1,100}", fullmatch=True)

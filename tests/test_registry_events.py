@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from previewd.core.images import check_tag_template, locate, match_tag, render_tag, tag_pattern
 from previewd.core.registry_events import FormatError, ImagePushed
 from previewd.core.registry_formats import github_package, parse
 from previewd.errors import ConfigError
+from previewd.images import check_tag_template, locate, match_tag, render_tag, tag_pattern
 from previewd.settings import parse_config
 from tests.support import fixture
 

@@ -20,20 +20,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from previewd.config import Config, GithubAuthConfig, GitopsConfig, StoreConfig
+from previewd.config import Config, GitopsConfig, StoreConfig
 from previewd.errors import ConfigError, validation_problems
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-def read_private_key(auth: GithubAuthConfig) -> str:
-    """The GitHub App's PEM private key."""
-    if auth.private_key_file is None:
-        raise ConfigError(["github.auth.private_key_file: not set"])
-    try:
-        return Path(auth.private_key_file).read_text(encoding="utf-8")
-    except OSError as err:
-        raise ConfigError([f"github.auth.private_key_file: cannot read: {err.strerror}"]) from None
 
 
 Location = tuple[str | int, ...]

@@ -16,10 +16,10 @@ from typing import Any, Protocol
 from previewd.adapters.registry import ManifestInfo
 from previewd.config import RepositoryConfig
 from previewd.core.backoff import backoff_delay
-from previewd.core.images import locate, pinned, render_tag
 from previewd.core.models import IMAGE_WAIT_KEY, Preview
 from previewd.core.ports import Clock, ImageResolution
 from previewd.errors import PreviewdError, TransientError
+from previewd.images import locate, pinned, render_tag
 
 log = logging.getLogger("previewd.images")
 

@@ -23,8 +23,8 @@ import httpx
 
 from previewd.adapters.http_retry import backoff, retry_after
 from previewd.config import RegistryConfig
-from previewd.core.images import DOCKER_HUB_ALIASES
 from previewd.errors import PermanentError, TransientError, scrub
+from previewd.images import DOCKER_HUB_ALIASES
 
 log = logging.getLogger("previewd.registry")
 

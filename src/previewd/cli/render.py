@@ -7,14 +7,14 @@ from pathlib import Path
 
 import click
 
+from previewd import naming
 from previewd.cli.common import PR_NUMBER, commit_sha, config_option, repo_name, reports_errors
 from previewd.config import RepositoryConfig
-from previewd.core import naming
-from previewd.core.images import pinned
 from previewd.core.models import PullRequest
 from previewd.core.policy import decide
 from previewd.core.render.preview import PreviewInput, render_preview
 from previewd.errors import PermanentError
+from previewd.images import pinned
 from previewd.jobs.pull_requests import trigger_of
 from previewd.settings import load_config
 

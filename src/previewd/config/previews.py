@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
+from previewd import naming
 from previewd.config.base import DnsLabel, Strict
 from previewd.config.kube import Cidr, LabelKey, LabelValue, Port, Protocol, check_limits, check_quota
-from previewd.core import naming
 
 
 class QuotaConfig(Strict):

@@ -7,12 +7,15 @@ from datetime import timedelta
 
 from pydantic import Field, field_validator, model_validator
 
+from previewd import images as image_refs
+from previewd import naming
 from previewd.config.base import DnsLabel, Duration, GitUrl, RelativePath, Strict
 from previewd.config.canary import CanaryConfig
 from previewd.config.kube import Port
-from previewd.core import images as image_refs
-from previewd.core import naming
 
+# The route kinds a repository may declare; core/render/routes registers one renderer for each
+# and refuses to start when the two differ.
+ROUTE_KIND_NAMES = ("httproute",)
 _REPO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$")
 
 class TriggerConfig(Strict):
@@ -42,10 +45,8 @@ class RouteConfig(Strict):
     @field_validator("kind")
     @classmethod
     def _kind(cls, value: str) -> str:
-        from previewd.core.render.routes import ROUTE_KINDS
-
-        if value not in ROUTE_KINDS:
-            raise ValueError(f"unknown route kind; expected one of {sorted(ROUTE_KINDS)}")
+        if value not in ROUTE_KIND_NAMES:
+            raise ValueError(f"unknown route kind; expected one of {sorted(ROUTE_KIND_NAMES)}")
         return value
 
 

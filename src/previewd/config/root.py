@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
+from previewd import naming
 from previewd.config.base import Strict
 from previewd.config.canary_checks import check_canary_hosts, check_stable_namespaces
 from previewd.config.previews import PreviewDefaults
@@ -17,7 +18,6 @@ from previewd.config.services import (
     ServerConfig,
     StoreConfig,
 )
-from previewd.core import naming
 
 
 class Config(Strict):

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from previewd.core.images import OCI_TAG
+from previewd.images import OCI_TAG
 
 
 @dataclass(frozen=True)

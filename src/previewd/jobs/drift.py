@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 
-from previewd.core import naming
+from previewd import naming
 from previewd.core.models import Preview, PreviewState
 from previewd.jobs.context import Changed, JobContext
 from previewd.jobs.converge import DRIFT_KEY, TREE_KEY

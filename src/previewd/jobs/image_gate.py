@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from previewd.adapters.store.sql import Store
-from previewd.core.images import locate, match_tag, render_tag
 from previewd.core.models import IMAGE_WAIT_KEY, Preview, PreviewState
 from previewd.core.ports import ImageResolution
 from previewd.core.registry_events import ImagePushed
+from previewd.images import locate, match_tag, render_tag
 from previewd.jobs.context import Changed, JobContext
 
 log = logging.getLogger("previewd.images")

@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from previewd.config import Config
-from previewd.core.images import locate
 from previewd.core.registry_events import FormatError, ImagePushed
 from previewd.core.registry_formats import KINDS, github_package, parse
 from previewd.errors import PermanentError
+from previewd.images import locate
 from previewd.jobs.context import Changed, JobContext
 from previewd.jobs.image_pushes import dispatch
 

@@ -22,10 +22,10 @@ from typing import Any, Protocol
 from previewd.adapters.registry import ManifestInfo
 from previewd.config import RepositoryConfig
 from previewd.core.backoff import backoff_delay
-from previewd.core.images import locate, tag_pattern
 from previewd.core.models import TAG_CLEANUP_KEY, Preview, PreviewState
 from previewd.core.ports import ContainerPackages
 from previewd.errors import PermanentError, PreviewdError, TransientError
+from previewd.images import locate, tag_pattern
 from previewd.jobs.context import JobContext, RetryIn
 
 log = logging.getLogger("previewd.tag_cleanup")

@@ -24,8 +24,8 @@ from pydantic import (
     model_validator,
 )
 
-from previewd.core.render.platform_namespaces import PLATFORM_PREFIX
 from previewd.errors import validation_problems
+from previewd.naming import DNS_LABEL_PATTERN, DNS_NAME_PATTERN, PLATFORM_PREFIX
 from previewd.releases.matching import Repository, RepositoryError, normalise
 from previewd.releases.semver import parse_range
 from previewd.releases.workload import Probes, RunAs
@@ -35,7 +35,7 @@ APP_ENV_FILE = "app-env.yaml"
 RELEASE_FILE = "release.yaml"
 APP_PREFIX = "app-"
 
-DnsLabel = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")]
+DnsLabel = Annotated[str, StringConstraints(pattern=DNS_LABEL_PATTERN)]
 Quantity = Annotated[
     str, StringConstraints(pattern=r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
 ]
@@ -169,7 +169,7 @@ class Tls(Contract):
 class Ingress(Contract):
     enabled: bool = False
     host: Annotated[str, StringConstraints(
-        pattern=r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$",
+        pattern=DNS_NAME_PATTERN,
         max_length=253)] | None = None
     path: Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9._~/-]*$")] = "/"
     tls: Tls = Field(default_factory=Tls)

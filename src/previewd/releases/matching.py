@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from previewd.core.images import DOCKER_HUB, DOCKER_HUB_ALIASES, split_host
+from previewd.images import DOCKER_HUB, DOCKER_HUB_ALIASES, split_host
 
 _DEFAULT_PORTS = (":443", ":80")
 # Registries known to treat repository paths case-insensitively.

@@ -12,7 +12,7 @@ from previewd.adapters.scm import PROVIDERS
 from previewd.adapters.scm.github import GitHubScm
 from previewd.adapters.store.github_state import GithubState
 from previewd.config import Config
-from previewd.core.images import locate
+from previewd.images import locate
 from previewd.jobs import chatops, feedback, resync, tag_cleanup
 from previewd.jobs.bundle_check import BundleCheckResolver
 from previewd.jobs.context import Changed, JobContext

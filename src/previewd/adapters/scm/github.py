@@ -29,6 +29,7 @@ from githubkit.exception import (
 )
 
 from previewd.adapters.http_retry import backoff, retry_after
+from previewd.adapters.scm.github_auth import read_private_key
 from previewd.adapters.scm.github_http import (
     NotFound,
     RateLimit,
@@ -43,7 +44,6 @@ from previewd.adapters.scm.tarball import extract_single_tree
 from previewd.config import GithubConfig
 from previewd.core.ports import PackageVersion
 from previewd.errors import PermanentError, TransientError
-from previewd.settings import read_private_key
 
 log = logging.getLogger("previewd.github")
 
@@ -51,6 +51,7 @@ MAX_TARBALL_BYTES = 200 * 1024 * 1024
 TARBALL_DEADLINE = 120.0  # seconds for a whole tarball download, however slowly it trickles
 MAX_PAGES = 100  # 10,000 items of 100: far beyond any list previewd reads
 _ETAG_CACHE_SIZE = 20_000
+
 
 
 class GitHubScm:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from previewd.core.images import DOCKER_HUB
 from previewd.core.registry_events import (
     ImagePushed,
     RegistryFormat,
@@ -13,6 +12,7 @@ from previewd.core.registry_events import (
     image_pushed,
     validate,
 )
+from previewd.images import DOCKER_HUB
 
 
 class PushData(Shape):

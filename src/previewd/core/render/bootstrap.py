@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from previewd.core import naming, versions
+from previewd import naming
+from previewd.core import versions
 from previewd.core.render.application import gitops_repo_url
 from previewd.core.render.notifications import notifications_configmap
 from previewd.core.render.platform_namespaces import platform_namespace_policy

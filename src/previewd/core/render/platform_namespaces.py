@@ -9,9 +9,9 @@ import json
 from previewd.config import PlatformIdentities
 from previewd.core.render.admission import deny_policy
 from previewd.core.render.yamlout import Manifest
+from previewd.naming import PLATFORM_PREFIX
 
 POLICY = "previewd-platform-namespaces"
-PLATFORM_PREFIX = "platform-"  # namespaces the platform alone owns
 
 
 def _cel_list(values: list[str]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from previewd.core import naming
+from previewd import naming
 from previewd.core.render import application, baseline
 from previewd.core.render.routes import ROUTE_KINDS
 from previewd.core.render.routes.canary import CanaryTarget

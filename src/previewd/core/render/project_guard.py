@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from previewd.core import naming
+from previewd import naming
 from previewd.core.render.admission import deny_policy
 from previewd.core.render.preview import MANAGED_BY
 from previewd.core.render.yamlout import Manifest

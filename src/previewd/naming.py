@@ -14,7 +14,11 @@ from collections.abc import Sequence
 MAX_LABEL = 63
 MAX_PR_DIGITS = 10  # GitHub PR numbers are 32-bit integers
 HASH_LEN = 8
-_DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+_LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"  # one DNS-1123 label (RFC 1123), at most 63 characters
+DNS_LABEL_PATTERN = rf"^{_LABEL}$"
+DNS_NAME_PATTERN = rf"^{_LABEL}(\.{_LABEL})+$"  # a fully qualified host: two or more labels
+_DNS_LABEL = re.compile(DNS_LABEL_PATTERN)
+PLATFORM_PREFIX = "platform-"  # namespaces the platform alone owns
 _NAME_FIELDS = {"number", "repo", "owner"}
 
 

@@ -1,0 +1,1 @@
+"""The durable store: SQLite and PostgreSQL through SQLAlchemy Core."""
