@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from previewd.core.changed_files import changed_services, check_glob, matches
+from previewd.changed_files import changed_services, check_glob, matches
 from previewd.errors import ConfigError
 from previewd.settings import parse_config
 from tests.canary_support import canary_block, with_canary

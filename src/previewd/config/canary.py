@@ -7,10 +7,10 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from previewd import naming
+from previewd.changed_files import check_glob
 from previewd.config.base import DnsLabel, Strict
 from previewd.config.kube import Port
-from previewd.core import naming
-from previewd.core.changed_files import check_glob
 
 MAX_CANARY_SERVICES = 50  # services[] entries of one repository
 MAX_SERVICE_PATHS = 50  # paths[] globs of one service

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from previewd.core import naming
+from previewd import naming
 
 if TYPE_CHECKING:
     from previewd.config.repositories import RepositoryConfig

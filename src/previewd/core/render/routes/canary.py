@@ -11,7 +11,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from previewd.core import naming
+from previewd import naming
 from previewd.core.render.yamlout import Manifest
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from previewd.core import naming
+from previewd import naming
 from previewd.core.render.application import FINALIZER, SYNC_OPTIONS, gitops_repo_url
 from previewd.core.render.yamlout import Manifest
 
