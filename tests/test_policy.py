@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
@@ -13,6 +14,7 @@ from previewd.core.policy import Trigger, decide
 from tests.support import make_pr
 
 PR = make_pr()
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -67,15 +69,27 @@ def test_closed_fork_bot_never_get_a_preview_by_default(
 
 def test_older_snapshots_never_win() -> None:
     newer = replace(PR, updated_at="2026-01-02T00:00:00Z")
-    assert not supersedes(PR, newer, "synchronize")
-    assert supersedes(newer, PR, "synchronize")
+    assert not supersedes(PR, newer, "synchronize", NOW)
+    assert supersedes(newer, PR, "synchronize", NOW)
 
 
 def test_closed_stays_closed_unless_reopened() -> None:
     closed = replace(PR, state="closed", updated_at="2026-01-02T00:00:00Z")
     replay = replace(PR, updated_at="2026-01-02T00:00:00Z")
-    assert not supersedes(replay, closed, "opened")
-    assert not supersedes(replay, closed, "synchronize")
-    assert supersedes(replay, closed, "reopened")
+    assert not supersedes(replay, closed, "opened", NOW)
+    assert not supersedes(replay, closed, "synchronize", NOW)
+    assert supersedes(replay, closed, "reopened", NOW)
     later = replace(PR, updated_at="2026-01-03T00:00:00Z")
-    assert supersedes(later, closed, "api")  # a GET showing it open again, later
+    assert supersedes(later, closed, "api", NOW)  # a GET showing it open again, later
+
+
+def test_a_stored_far_future_date_does_not_freeze_the_pr() -> None:
+    """A record dated "9999-..." (stored before intake refused such dates) must not make every
+    real later snapshot look stale: a real close replaces it."""
+    frozen = replace(PR, updated_at="9999-12-31T00:00:00Z")
+    closed = replace(PR, state="closed", updated_at="2026-05-31T00:00:00Z")
+    assert supersedes(closed, frozen, "closed", NOW)
+    bogus = replace(PR, updated_at="9999-99-99")  # not even a date: sorts after every real one
+    assert supersedes(closed, bogus, "closed", NOW)
+    near = replace(PR, updated_at="2026-06-01T00:30:00Z")  # within the allowed clock skew: trusted
+    assert not supersedes(closed, near, "closed", NOW)

@@ -37,3 +37,21 @@ def test_serve_keeps_its_state_in_postgresql(postgres: PostgresServer, tmp_path:
         assert remote_log(bare)[0] == f"preview(acme/shop#42): update to {SHA2[:7]}"
     finally:
         again.stop()
+
+
+def test_values_over_the_column_limits_are_a_400_not_a_500(postgres: PostgresServer, tmp_path: Path, bare: Path,
+                                                           port: int) -> None:
+    """A 10 KB delivery id once reached ``varchar(200)`` and PostgreSQL answered 500; a PR
+    number of 2**31 does not fit its ``integer``. Both are refused before the store."""
+    config = write_config(tmp_path, base_config(tmp_path, bare, port, store={"url": postgres.new_database()}))
+    serve = Serve(config, tmp_path, port).start()
+    try:
+        opened = pr_payload(sha=SHA1, updated_at="2026-01-01T00:00:01Z")
+        answer = serve.post("pull_request", opened, delivery="d" * 10_000)
+        assert answer.status_code == 400 and "X-GitHub-Delivery" in answer.json()["detail"]
+        assert serve.post("pull_request", pr_payload(number=2**31, sha=SHA1)).status_code == 400
+        assert serve.post("pull_request", opened, delivery="d" * 200).status_code == 202  # the limit itself
+        wait_for(lambda: remote_log(bare) and all(p["synced"] for p in serve.get("/api/previews").json()["previews"]))
+        assert [p["number"] for p in serve.get("/api/previews").json()["previews"]] == [42]
+    finally:
+        serve.stop()

@@ -12,12 +12,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import literal, select
 
+from previewd.adapters.store.columns import BoundedString, StoreLimitError
 from previewd.adapters.store.github_state import FeedbackRow, GithubState
 from previewd.adapters.store.releases import MAX_PUSH_ATTEMPTS, ReleaseStore, release_queue
-from previewd.adapters.store.sql import Store, events
+from previewd.adapters.store.sql import Store, events, metadata, previews
 from previewd.config.services import StoreConfig
+from previewd.core.limits import INT32_MAX, INT32_MIN, MAX_DELIVERY_ID_CHARS, MAX_REPO_NAME_CHARS
 from previewd.core.models import Preview, PreviewState, PullRequest
 from previewd.errors import TransientError
 from tests.support import free_port, make_pr, make_preview
@@ -140,6 +142,56 @@ def test_prune_forgets_only_old_handled_events(store: Store) -> None:
     assert [e.delivery for e in store.pending_events()] == ["pending"]
     assert store.count_events() == 1
     assert store.add_event("github", "old", "pull_request", b"{}")  # its delivery id was forgotten
+
+
+# -- column limits: the same on every backend ---------------------------------------------
+
+
+def test_a_delivery_id_over_the_limit_is_refused_the_same_everywhere(store: Store) -> None:
+    assert store.add_event("github", "d" * MAX_DELIVERY_ID_CHARS, "pull_request", b"{}")
+    for bad in ("d" * (MAX_DELIVERY_ID_CHARS + 1), "d" * 10_000, "nul\x00", "surrogate\ud800"):
+        with pytest.raises(StoreLimitError):
+            store.add_event("github", bad, "pull_request", b"{}")
+    assert [e.delivery for e in store.pending_events()] == ["d" * MAX_DELIVERY_ID_CHARS]  # nothing else
+
+
+@pytest.mark.parametrize("number", [INT32_MAX + 1, INT32_MIN - 1, 2**40])
+def test_integers_beyond_32_bits_are_refused_the_same_everywhere(store: Store, number: int) -> None:
+    with store.transaction() as conn:
+        store.put_preview(conn, preview(INT32_MAX, namespace="pr-max"))
+    with pytest.raises(StoreLimitError), store.transaction() as conn:
+        store.put_preview(conn, preview(number))
+    with pytest.raises(StoreLimitError):
+        store.get_preview("acme/shop", number)  # a comparison binds the same type
+    assert [p.number for p in store.list_previews()] == [INT32_MAX]
+
+
+def test_every_bounded_column_refuses_one_character_more(store: Store) -> None:
+    """Walks every table on the store's metadata: each bounded string column takes exactly its
+    limit, and one more character is refused before the database sees it (SQLite would store
+    it, PostgreSQL would fail with a DataError)."""
+    checked = 0
+    for table in metadata.sorted_tables:
+        for column in table.columns:
+            if not isinstance(column.type, BoundedString):
+                continue
+            limit = column.type.length
+            with store.transaction() as conn:
+                conn.execute(select(literal("x" * limit, column.type)))  # binds through the type
+            with pytest.raises(StoreLimitError), store.transaction() as conn:
+                conn.execute(select(literal("x" * (limit + 1), column.type)))
+            checked += 1
+    assert checked >= 20
+    assert isinstance(events.c.delivery.type, BoundedString) and isinstance(previews.c.repo.type, BoundedString)
+    assert (events.c.delivery.type.length, previews.c.repo.type.length) == (MAX_DELIVERY_ID_CHARS, MAX_REPO_NAME_CHARS)
+
+
+def test_text_columns_refuse_nul_and_lone_surrogates_everywhere(store: Store) -> None:
+    with pytest.raises(StoreLimitError), store.transaction() as conn:
+        store.put_preview(conn, preview(reason="bad\x00reason"))
+    with pytest.raises(StoreLimitError), store.transaction() as conn:
+        store.put_preview(conn, preview(reason="bad\udc00"))
+    assert store.list_previews() == []
 
 
 # -- previews ----------------------------------------------------------------------------

@@ -34,14 +34,14 @@ def test_many_events_become_one_commit(tmp_path: Path, bare: Path) -> None:
     assert len({k.split("/")[3] for k in remote_files(bare, "previews")}) == 5
 
 
-def test_bad_head_sha_fails_that_preview_only(tmp_path: Path, bare: Path) -> None:
+def test_bad_head_sha_is_rejected_and_stalls_no_other_event(tmp_path: Path, bare: Path) -> None:
     svc = service(tmp_path, bare)
     deliver(svc, "bad", pr_payload(number=1, sha="$(reboot)"))
     deliver(svc, "good", pr_payload(number=2, sha="b" * 40))
     svc.worker.step()
     assert remote_log(bare) == [f"preview(acme/shop#2): create at {'b' * 7}"]
     states = {p.number: p.state.value for p in svc.store.list_previews()}
-    assert states == {1: "failed", 2: "deploying"}
+    assert states == {2: "deploying"} and svc.store.pending_events() == []
 
 
 def test_malformed_payload_is_rejected_not_retried_forever(tmp_path: Path, bare: Path) -> None:
@@ -70,12 +70,16 @@ def test_one_unresolvable_preview_does_not_stall_the_others(tmp_path: Path, bare
 def test_render_error_is_shown_until_the_preview_renders(tmp_path: Path, bare: Path) -> None:
     from previewd.http.api import preview_json
 
+    from tests.support import make_pr, make_preview
+
     svc = service(tmp_path, bare)
-    deliver(svc, "bad", pr_payload(number=1, sha="$(reboot)", updated_at="2026-01-01T00:00:01Z"))
+    with svc.store.transaction() as conn:  # a record no intake accepts now, stored by an older version
+        svc.store.put_preview(conn, make_preview(number=1, generation=1, namespace="pr-1-shop", pr=make_pr(
+            number=1, created_at="x" * 5000, updated_at="2026-01-01T00:00:01Z")))
     svc.worker.step()
     (failed,) = svc.store.list_previews()
     error = preview_json(failed)["error"]
-    assert failed.state.value == "failed" and "not a 40-hex-digit commit id" in error
+    assert failed.state.value == "failed" and "created_at" in error and len(error) < 200
     sync = pr_payload("pull_request.synchronize.1.json", number=1, sha="c" * 40,
                       updated_at="2026-01-01T00:00:02Z")
     deliver(svc, "good", sync)

@@ -74,7 +74,10 @@ def command(config_path: Path, repo: str, number: int, sha: str, labels: tuple[s
     decision = decide(pr, trigger_of(repo_cfg))
     if not decision.allowed:
         raise PermanentError(f"no preview for this PR: {decision.reason}")
-    files = render_preview(config, repo_cfg, PreviewInput(repo_cfg.name, number, sha, created_at, pins))
+    try:
+        files = render_preview(config, repo_cfg, PreviewInput(repo_cfg.name, number, sha, created_at, pins))
+    except ValueError as err:  # a number, SHA or created_at previewd would not accept from GitHub
+        raise PermanentError(f"cannot render: {err}") from None
     directory = out / naming.preview_dir(config.gitops.path, repo_cfg.name, number)
     for rel, content in files.items():
         path = directory / rel

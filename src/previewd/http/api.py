@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 
 from previewd.core.models import IMAGE_WAIT_KEY, RENDER_ERROR_KEY, TAG_CLEANUP_KEY, Preview, PreviewState
+from previewd.core.values import printable_tree
 from previewd.runtime.service import Service
 
 
@@ -49,6 +50,8 @@ def router(service: Service) -> APIRouter:
     @api.get("/api/previews")
     async def previews() -> dict[str, Any]:
         rows = await run_in_threadpool(service.store.list_previews)
-        return {"previews": [preview_json(p) for p in rows]}
+        # Render whatever is stored: a value no longer valid (written before intake checked it)
+        # is shown with U+FFFD for what UTF-8 cannot encode, never a 500 for everyone.
+        return {"previews": [printable_tree(preview_json(p)) for p in rows]}
 
     return api

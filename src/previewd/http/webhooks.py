@@ -7,10 +7,16 @@ everything else is answered 200 "ignored" so GitHub's other deliveries never fil
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from previewd.core.events import check_webhook
+from previewd.core.limits import MAX_DELIVERY_ID_CHARS
+from previewd.core.values import is_delivery_id
+from previewd.errors import PermanentError
 from previewd.http.bodies import read_json, verify_github_signature
 from previewd.jobs.intake import HANDLERS, wanted
 from previewd.runtime.service import Service
@@ -35,6 +41,10 @@ def router(service: Service) -> APIRouter:
         if not kind or not delivery:
             metrics.labels("github", "bad_request").inc()
             raise HTTPException(400, "X-GitHub-Event and X-GitHub-Delivery headers are required")
+        if not is_delivery_id(delivery):
+            metrics.labels("github", "bad_request").inc()
+            raise HTTPException(400, f"X-GitHub-Delivery must be 1 to {MAX_DELIVERY_ID_CHARS} "
+                                     "characters of A-Z a-z 0-9 . _ : -")
         if kind == "ping":
             metrics.labels("github", "ping").inc()
             return JSONResponse({"status": "pong"}, 200)
@@ -44,6 +54,11 @@ def router(service: Service) -> APIRouter:
         if not wanted(service.config, kind, payload):
             metrics.labels("github", "ignored").inc()
             return JSONResponse({"status": "ignored", "reason": "repository not configured"}, 200)
+        try:
+            check_webhook(kind, payload, datetime.now(UTC))
+        except PermanentError as err:
+            metrics.labels("github", "bad_request").inc()
+            raise HTTPException(400, str(err)) from None
         fresh = await run_in_threadpool(service.store.add_event, "github", delivery, kind, body)
         if not fresh:
             metrics.labels("github", "duplicate").inc()

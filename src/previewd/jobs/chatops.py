@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -17,6 +18,7 @@ from previewd.adapters.scm.github import GitHubScm
 from previewd.adapters.store.github_state import GithubState
 from previewd.core.chatops import Command, may_run, parse_command, refusal
 from previewd.core.events import pull_request_from_api, repository_of
+from previewd.core.limits import PR_NUMBER_MAX, PR_NUMBER_MIN
 from previewd.core.models import PreviewState
 from previewd.errors import PermanentError, TransientError
 from previewd.jobs.context import Changed, JobContext
@@ -49,7 +51,10 @@ def on_issue_comment(ctx: JobContext, conn: Connection, payload: dict[str, Any])
     config_repo = ctx.config.repository(repo)
     if config_repo is None:
         return []
-    state.add_command(conn, config_repo.name, int(issue["number"]), int(comment["id"]),
+    number = issue.get("number")
+    if type(number) is not int or not PR_NUMBER_MIN <= number <= PR_NUMBER_MAX:
+        raise PermanentError(f"issue_comment: issue.number must be an integer {PR_NUMBER_MIN}..{PR_NUMBER_MAX}")
+    state.add_command(conn, config_repo.name, number, int(comment["id"]),
                       str(user.get("login", "")), command.value)
     log.info("%s#%s: %s from %s queued", repo, issue["number"], command.value, user.get("login"))
     return []
@@ -69,7 +74,8 @@ def run_commands(ctx: JobContext, scm: GitHubScm, state: GithubState) -> Changed
                          row.command, row.login, permission)
                 continue
             scm.add_reaction(row.repo, row.comment_id, "+1")
-            pr = replace(pull_request_from_api(scm.get_pull(row.repo, row.number)), repo=row.repo)
+            pr = replace(pull_request_from_api(scm.get_pull(row.repo, row.number), datetime.now(UTC)),
+                         repo=row.repo)
             command = Command(row.command)
             if command == Command.REDEPLOY:
                 state.forget_verdict(row.repo, pr.head_sha)  # the bundle is checked again

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -20,7 +21,7 @@ log = logging.getLogger("previewd.intake")
 
 
 def on_pull_request(ctx: JobContext, conn: Connection, payload: dict[str, Any]) -> Changed:
-    action, pr = parse_pull_request_event(payload)
+    action, pr = parse_pull_request_event(payload, datetime.now(UTC))
     before, after = apply_snapshot(ctx.config, ctx.store, conn, pr, action)
     return [(before, after)] if after is not None else []
 

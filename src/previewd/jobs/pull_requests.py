@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from sqlalchemy.engine import Connection
 
@@ -23,7 +24,7 @@ def trigger_of(repo: RepositoryConfig) -> Trigger:
     return Trigger(tuple(t.labels), tuple(t.exclude_labels), t.drafts, t.forks, t.bots)
 
 
-def apply_snapshot(
+def plan_snapshot(
     config: Config,
     store: Store,
     conn: Connection,
@@ -31,12 +32,13 @@ def apply_snapshot(
     action: str,
     requested: bool | None = None,
 ) -> tuple[Preview | None, Preview | None]:
-    """Record ``pr`` (from a webhook or the API); returns (before, after), after None if ignored."""
+    """What recording ``pr`` would do, without writing: (before, after), after None if ignored."""
     repo = config.repository(pr.repo)
     if repo is None:
         return None, None
     before = store.get_preview(repo.name, pr.number, conn)
-    if before is not None and before.pr is not None and not supersedes(pr, before.pr, action):
+    if before is not None and before.pr is not None and \
+            not supersedes(pr, before.pr, action, datetime.now(UTC)):
         log.info("%s#%d: ignoring stale %s event (updated_at %s < %s or PR closed)",
                  repo.name, pr.number, action, pr.updated_at, before.pr.updated_at)
         return before, None
@@ -49,7 +51,22 @@ def apply_snapshot(
     after = next_preview(before, pr, decision, names.namespace, names.host)
     if requested is not None:
         after = replace(after, extra={**after.extra, "requested": requested})
+    return before, after
+
+
+def apply_snapshot(
+    config: Config,
+    store: Store,
+    conn: Connection,
+    pr: PullRequest,
+    action: str,
+    requested: bool | None = None,
+) -> tuple[Preview | None, Preview | None]:
+    """Record ``pr`` (from a webhook or the API); returns (before, after), after None if ignored."""
+    before, after = plan_snapshot(config, store, conn, pr, action, requested)
+    if after is None:
+        return before, None
     store.put_preview(conn, after)
-    log.info("%s#%d: %s (%s) -> %s", repo.name, pr.number,
-             "preview" if decision.allowed else "no preview", decision.reason, after.state.value)
+    log.info("%s#%d: %s (%s) -> %s", after.repo, after.number,
+             "preview" if after.allowed else "no preview", after.reason, after.state.value)
     return before, after

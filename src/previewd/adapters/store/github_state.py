@@ -12,13 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     Column,
     Float,
     Integer,
-    String,
     Table,
-    Text,
     delete,
     func,
     insert,
@@ -27,41 +24,43 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 
+from previewd.adapters.store.columns import BoundedString, BoundedText, Int32, Int64
 from previewd.adapters.store.sql import Store, error_text, metadata, upsert
+from previewd.core.limits import MAX_LOGIN_CHARS, MAX_REPO_NAME_CHARS
 
 feedback = Table(
     "github_feedback",
     metadata,
-    Column("repo", String(200), primary_key=True),
-    Column("number", Integer, primary_key=True),
-    Column("pending", Integer, nullable=False, default=1),
-    Column("version", Integer, nullable=False, default=0),  # bumped by every mark_pending
-    Column("attempts", Integer, nullable=False, default=0),
+    Column("repo", BoundedString(MAX_REPO_NAME_CHARS), primary_key=True),
+    Column("number", Int32, primary_key=True),
+    Column("pending", Int32, nullable=False, default=1),
+    Column("version", Int32, nullable=False, default=0),  # bumped by every mark_pending
+    Column("attempts", Int32, nullable=False, default=0),
     Column("next_attempt", Float, nullable=False, default=0.0),
-    Column("last_error", Text, nullable=True),
-    Column("published", Text, nullable=False, default="{}"),  # comment id, deployment id, states
+    Column("last_error", BoundedText, nullable=True),
+    Column("published", BoundedText, nullable=False, default="{}"),  # comment id, deployment id, states
 )
 
 commands = Table(
     "github_commands",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("repo", String(200), nullable=False),
-    Column("number", Integer, nullable=False),
-    Column("comment_id", BigInteger, nullable=False),  # GitHub ids are past 2**31
-    Column("login", String(100), nullable=False),
-    Column("command", String(20), nullable=False),
-    Column("done", Integer, nullable=False, default=0),
-    Column("attempts", Integer, nullable=False, default=0),
+    Column("repo", BoundedString(MAX_REPO_NAME_CHARS), nullable=False),
+    Column("number", Int32, nullable=False),
+    Column("comment_id", Int64, nullable=False),  # GitHub ids are past 2**31
+    Column("login", BoundedString(MAX_LOGIN_CHARS), nullable=False),
+    Column("command", BoundedString(20), nullable=False),
+    Column("done", Int32, nullable=False, default=0),
+    Column("attempts", Int32, nullable=False, default=0),
 )
 
 bundle_checks = Table(
     "github_bundle_checks",
     metadata,
-    Column("repo", String(200), primary_key=True),
-    Column("sha", String(64), primary_key=True),
-    Column("passed", Integer, nullable=False),  # 1 passed, 0 failed, -n: n starts, no verdict yet
-    Column("findings", Text, nullable=False),
+    Column("repo", BoundedString(MAX_REPO_NAME_CHARS), primary_key=True),
+    Column("sha", BoundedString(64), primary_key=True),
+    Column("passed", Int32, nullable=False),  # 1 passed, 0 failed, -n: n starts, no verdict yet
+    Column("findings", BoundedText, nullable=False),
 )
 
 

@@ -11,63 +11,64 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Integer, String, Table, Text, delete, insert, select, update
+from sqlalchemy import Column, Integer, Table, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
+from previewd.adapters.store.columns import BoundedString, BoundedText, Int32
 from previewd.adapters.store.sql import Store, _now, error_text, metadata, upsert
 
-DIGEST = 160  # "sha512:" + 128 hex digits fits; PostgreSQL enforces lengths, SQLite does not
+DIGEST = 160  # "sha512:" + 128 hex digits fits; every backend enforces it (store.columns)
 
 release_queue = Table(
     "release_queue",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("registry", String(255), nullable=False),
-    Column("repository", String(255), nullable=False),
-    Column("tag", String(128), nullable=True),
-    Column("digest", String(DIGEST), nullable=True),
-    Column("received_at", String(40), nullable=False),
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("last_error", Text, nullable=True),
+    Column("registry", BoundedString(255), nullable=False),
+    Column("repository", BoundedString(255), nullable=False),
+    Column("tag", BoundedString(128), nullable=True),
+    Column("digest", BoundedString(DIGEST), nullable=True),
+    Column("received_at", BoundedString(40), nullable=False),
+    Column("attempts", Int32, nullable=False, default=0),
+    Column("last_error", BoundedText, nullable=True),
 )
 
 release_pending = Table(
     "release_pending",
     metadata,
-    Column("env_path", String(500), primary_key=True),
-    Column("digest", String(DIGEST), primary_key=True),
-    Column("repository", String(300), nullable=False),
-    Column("tag", String(128), nullable=True),
-    Column("seen_at", String(40), nullable=False),
+    Column("env_path", BoundedString(500), primary_key=True),
+    Column("digest", BoundedString(DIGEST), primary_key=True),
+    Column("repository", BoundedString(300), nullable=False),
+    Column("tag", BoundedString(128), nullable=True),
+    Column("seen_at", BoundedString(40), nullable=False),
 )
 
 release_history = Table(
     "release_history",
     metadata,
-    Column("env_path", String(500), primary_key=True),
-    Column("digest", String(DIGEST), primary_key=True),
-    Column("tag", String(128), nullable=True),
-    Column("released_at", String(40), nullable=False),
+    Column("env_path", BoundedString(500), primary_key=True),
+    Column("digest", BoundedString(DIGEST), primary_key=True),
+    Column("tag", BoundedString(128), nullable=True),
+    Column("released_at", BoundedString(40), nullable=False),
 )
 
 release_refusals = Table(
     "release_refusals",
     metadata,
-    Column("repository", String(300), primary_key=True),
-    Column("claims", Text, nullable=False),  # JSON list of env paths
-    Column("refused", Integer, nullable=False),
-    Column("last_tag", String(128), nullable=True),
-    Column("last_digest", String(DIGEST), nullable=True),
-    Column("seen_at", String(40), nullable=False),
+    Column("repository", BoundedString(300), primary_key=True),
+    Column("claims", BoundedText, nullable=False),  # JSON list of env paths
+    Column("refused", Int32, nullable=False),
+    Column("last_tag", BoundedString(128), nullable=True),
+    Column("last_digest", BoundedString(DIGEST), nullable=True),
+    Column("seen_at", BoundedString(40), nullable=False),
 )
 
 release_tags = Table(
     "release_tags",
     metadata,
-    Column("repository", String(300), primary_key=True),
-    Column("tag", String(128), primary_key=True),
-    Column("digest", String(DIGEST), nullable=False),
-    Column("seen_at", String(40), nullable=False),
+    Column("repository", BoundedString(300), primary_key=True),
+    Column("tag", BoundedString(128), primary_key=True),
+    Column("digest", BoundedString(DIGEST), nullable=False),
+    Column("seen_at", BoundedString(40), nullable=False),
 )
 
 MAX_PUSH_ATTEMPTS = 10

@@ -23,9 +23,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
-    String,
     Table,
-    Text,
     UniqueConstraint,
     and_,
     create_engine,
@@ -37,8 +35,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, StatementError
 
+from previewd.adapters.store.columns import BoundedString, BoundedText, Int32, StoreLimitError
+from previewd.core.limits import MAX_DELIVERY_ID_CHARS, MAX_REPO_NAME_CHARS
 from previewd.core.models import TAG_CLEANUP_KEY, Preview, PreviewState, PullRequest
 from previewd.errors import TransientError
 
@@ -48,34 +48,34 @@ events = Table(
     "events",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("source", String(32), nullable=False),  # github, registry, argocd ...
-    Column("delivery", String(200), nullable=False),
-    Column("kind", String(100), nullable=False),
+    Column("source", BoundedString(32), nullable=False),  # github, registry, argocd ...
+    Column("delivery", BoundedString(MAX_DELIVERY_ID_CHARS), nullable=False),
+    Column("kind", BoundedString(100), nullable=False),
     Column("body", LargeBinary, nullable=False),
-    Column("received_at", String(40), nullable=False),
-    Column("done", Integer, nullable=False, default=0),
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("last_error", Text, nullable=True),
+    Column("received_at", BoundedString(40), nullable=False),
+    Column("done", Int32, nullable=False, default=0),
+    Column("attempts", Int32, nullable=False, default=0),
+    Column("last_error", BoundedText, nullable=True),
     UniqueConstraint("source", "delivery", name="uq_events_delivery"),
 )
 
 previews = Table(
     "previews",
     metadata,
-    Column("repo", String(200), primary_key=True),
-    Column("number", Integer, primary_key=True),
-    Column("pr", Text, nullable=True),
-    Column("allowed", Integer, nullable=False),
-    Column("reason", Text, nullable=False),
-    Column("reason_code", String(40), nullable=False),
-    Column("state", String(40), nullable=False),
-    Column("namespace", String(63), nullable=False),
-    Column("host", String(253), nullable=True),
-    Column("deployed_sha", String(64), nullable=True),
-    Column("generation", Integer, nullable=False),
-    Column("synced_generation", Integer, nullable=False),
-    Column("extra", Text, nullable=False),
-    Column("updated_at", String(40), nullable=False),
+    Column("repo", BoundedString(MAX_REPO_NAME_CHARS), primary_key=True),
+    Column("number", Int32, primary_key=True),
+    Column("pr", BoundedText, nullable=True),
+    Column("allowed", Int32, nullable=False),
+    Column("reason", BoundedText, nullable=False),
+    Column("reason_code", BoundedString(40), nullable=False),
+    Column("state", BoundedString(40), nullable=False),
+    Column("namespace", BoundedString(63), nullable=False),
+    Column("host", BoundedString(253), nullable=True),
+    Column("deployed_sha", BoundedString(64), nullable=True),
+    Column("generation", Int32, nullable=False),
+    Column("synced_generation", Int32, nullable=False),
+    Column("extra", BoundedText, nullable=False),
+    Column("updated_at", BoundedString(40), nullable=False),
 )
 
 
@@ -139,8 +139,14 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        with self._lock, self.engine.begin() as conn:
-            yield conn
+        """One transaction; a value over a column limit raises ``StoreLimitError`` (rolled back)."""
+        try:
+            with self._lock, self.engine.begin() as conn:
+                yield conn
+        except StatementError as err:
+            if isinstance(err.orig, StoreLimitError):  # SQLAlchemy wraps errors of bind processing
+                raise err.orig from None
+            raise
 
     # -- events ----------------------------------------------------------------------
 

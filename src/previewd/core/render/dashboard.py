@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from html import escape
 
 from previewd.core.models import IMAGE_WAIT_KEY, Preview, PreviewState
+from previewd.core.values import printable
 
 _COLOURS = {
     PreviewState.READY: "#1a7f37", PreviewState.DEPLOYING: "#9a6700",
@@ -44,7 +45,7 @@ def render_dashboard(previews: Sequence[Preview], web_url: str, version: str) ->
     counts = Counter(p.state.value for p in previews)
     summary = ", ".join(f"{n} {escape(s)}" for s, n in sorted(counts.items())) or "no previews yet"
     rows = "".join(_row(p, web_url.rstrip("/")) for p in previews)
-    return (
+    page = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta http-equiv="refresh" content="10"><title>previewd</title>'
         f"<style>{_STYLE}</style></head><body>"
@@ -55,3 +56,4 @@ def render_dashboard(previews: Sequence[Preview], web_url: str, version: str) ->
         '<a href="/api/status">/api/status</a> · <a href="/metrics">/metrics</a></p>'
         "</body></html>"
     )
+    return printable(page)  # stored text UTF-8 cannot encode (a lone surrogate) shows as U+FFFD

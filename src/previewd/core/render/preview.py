@@ -6,12 +6,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from previewd import naming
+from previewd.core.limits import (
+    MAX_ANNOTATION_VALUE_CHARS,
+    MAX_ANNOTATIONS_BYTES,
+    PR_NUMBER_MAX,
+    PR_NUMBER_MIN,
+)
 from previewd.core.render import application, baseline
 from previewd.core.render.routes import ROUTE_KINDS
 from previewd.core.render.routes.canary import CanaryTarget
 from previewd.core.render.routes.common import RouteSpec
 from previewd.core.render.routes.preview_canary import CanaryRender, render_canary, selected_services
 from previewd.core.render.yamlout import dump_all
+from previewd.core.values import normal_timestamp, text_problem
 
 if TYPE_CHECKING:
     from previewd.config import Config, RepositoryConfig
@@ -41,7 +48,30 @@ class PreviewNames:
     directory: str
 
 
+def check_number(number: int) -> int:
+    """``number`` if it is a PR number (1 .. 2**31-1); ValueError otherwise, so ``-1`` can never
+    name the same Namespace and Application as PR 1."""
+    if type(number) is not int or not PR_NUMBER_MIN <= number <= PR_NUMBER_MAX:
+        raise ValueError(f"PR number {number!r} is not an integer {PR_NUMBER_MIN}..{PR_NUMBER_MAX}")
+    return number
+
+
+def checked_annotations(annotations: dict[str, str]) -> dict[str, str]:
+    """``annotations`` if every value is at most ``MAX_ANNOTATION_VALUE_CHARS`` of valid text and
+    all of them together stay within Kubernetes' ``MAX_ANNOTATIONS_BYTES``; ValueError otherwise."""
+    total = 0
+    for key, value in annotations.items():
+        problem = text_problem(value, MAX_ANNOTATION_VALUE_CHARS)
+        if problem:
+            raise ValueError(f"annotation {key} {problem}")
+        total += len(key.encode()) + len(value.encode())
+    if total > MAX_ANNOTATIONS_BYTES:
+        raise ValueError(f"annotations total {total} bytes, over {MAX_ANNOTATIONS_BYTES}")
+    return annotations
+
+
 def names_for(config: Config, repo: RepositoryConfig, number: int) -> PreviewNames:
+    check_number(number)
     namespace = naming.namespace_name(config.previews.namespace_template, repo.name, number)
     host = naming.host_name(repo.host, repo.name, number) if repo.host else None
     return PreviewNames(
@@ -53,6 +83,7 @@ def names_for(config: Config, repo: RepositoryConfig, number: int) -> PreviewNam
 
 
 def labels_for(repo: str, number: int) -> dict[str, str]:
+    check_number(number)
     return {
         **MANAGED_BY,
         "previewd.io/pr": str(int(number)),
@@ -67,12 +98,16 @@ def render_preview(config: Config, repo: RepositoryConfig, data: PreviewInput) -
     names = names_for(config, repo, data.number)
     labels = labels_for(repo.name, data.number)
     pr_url = f"{config.github.web_url.rstrip('/')}/{repo.name}/pull/{int(data.number)}"
-    annotations = {
+    try:  # stored in normal form by intake; anything else never reaches an annotation
+        created_at = normal_timestamp(data.created_at) if data.created_at else ""
+    except ValueError as err:
+        raise ValueError(f"created_at {err}") from None
+    annotations = checked_annotations({
         "previewd.io/repository": repo.name,
         "previewd.io/pr-url": pr_url,
         "previewd.io/head-sha": data.head_sha,
-        "previewd.io/created-at": data.created_at,
-    }
+        "previewd.io/created-at": created_at,
+    })
     canary = CanaryRender()
     if repo.canary is not None:
         target = CanaryTarget(data.number, names.namespace,
@@ -119,7 +154,7 @@ def render_preview(config: Config, repo: RepositoryConfig, data: PreviewInput) -
                 repo,
                 names,
                 labels,
-                {"previewd.io/pr-url": pr_url, "previewd.io/head-sha": data.head_sha},
+                checked_annotations({"previewd.io/pr-url": pr_url, "previewd.io/head-sha": data.head_sha}),
                 data.head_sha,
                 f"{names.directory}/{BASELINE_DIR}",
                 data.images,
