@@ -69,7 +69,6 @@ def test_one_unresolvable_preview_does_not_stall_the_others(tmp_path: Path, bare
 
 def test_render_error_is_shown_until_the_preview_renders(tmp_path: Path, bare: Path) -> None:
     from previewd.http.api import preview_json
-
     from tests.support import make_pr, make_preview
 
     svc = service(tmp_path, bare)
