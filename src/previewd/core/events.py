@@ -8,7 +8,7 @@ resync tears nothing down on a malformed answer). Nothing is ever defaulted to a
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
@@ -101,12 +101,14 @@ class PullRequestPayload(_Payload):
     repository: _Repo
 
 
-def _snapshot(pr: _PullRequestBody, now: datetime, repository: str = "") -> PullRequest:
+def _snapshot(pr: _PullRequestBody, now: datetime | None, repository: str = "") -> PullRequest:
     """The PullRequest of a validated ``pull_request`` object; ``repository`` when it names no base.
 
     Timestamps are stored in one normal form (UTC, to the second) so they order as strings;
-    ValueError if ``updated_at`` lies beyond the allowed clock skew (see ``normal_timestamp``).
+    ValueError if ``updated_at`` lies beyond the allowed clock skew past ``now`` (the current
+    time when None; see ``normal_timestamp``).
     """
+    now = now or datetime.now(UTC)
     return PullRequest(
         repo=(pr.base.repo.full_name if pr.base.repo else "") or repository,
         number=pr.number,
@@ -130,7 +132,7 @@ def _problems(err: ValidationError) -> str:
     return f"{err.error_count()} problem(s) at {shown}"
 
 
-def pull_request_from_api(body: Any, now: datetime, repository: str = "") -> PullRequest:
+def pull_request_from_api(body: Any, now: datetime | None = None, repository: str = "") -> PullRequest:
     """A PullRequest snapshot from a GitHub REST ``pull_request`` object.
 
     A malformed answer raises ``TransientError``: GitHub's answer is retried later, and the
@@ -145,7 +147,7 @@ def pull_request_from_api(body: Any, now: datetime, repository: str = "") -> Pul
         raise TransientError(f"GitHub sent a malformed pull request: updated_at {err}") from None
 
 
-def parse_pull_request_event(payload: Any, now: datetime) -> tuple[str, PullRequest]:
+def parse_pull_request_event(payload: Any, now: datetime | None = None) -> tuple[str, PullRequest]:
     """(action, PR snapshot) from a ``pull_request`` webhook payload; PermanentError if malformed."""
     try:
         event = PullRequestPayload.model_validate(payload)
@@ -156,7 +158,7 @@ def parse_pull_request_event(payload: Any, now: datetime) -> tuple[str, PullRequ
         raise PermanentError(f"malformed pull_request payload: pull_request.updated_at {err}") from None
 
 
-def check_webhook(kind: str, payload: Any, now: datetime) -> None:
+def check_webhook(kind: str, payload: Any, now: datetime | None = None) -> None:
     """Raise PermanentError if a GitHub webhook of ``kind`` is malformed (checked at intake)."""
     if kind == "pull_request":
         parse_pull_request_event(payload, now)
