@@ -86,7 +86,7 @@ def converge(config: Config, store: Store, workspace: GitWorkspace, images: Imag
                 # One bad preview must not block every other one: record it as failed.
                 log.warning("%s#%d: cannot render: %s", repo.name, preview.number, err)
                 synced.append(replace(preview, synced_generation=preview.generation,
-                                      state=PreviewState.FAILED, extra={RENDER_ERROR_KEY: str(err)}))
+                                      state=PreviewState.FAILED, extra={RENDER_ERROR_KEY: str(err), DRIFT_KEY: None}))
                 continue
             changes.append(_restoring(preview, change_for(preview, directory, files)))
             written[len(synced)] = files
