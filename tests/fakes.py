@@ -247,7 +247,7 @@ class FakeGitHub:
         with self.lock:
             return self.repos.setdefault(name.lower(), {
                 "full_name": name, "pulls": {}, "comments": {}, "deployments": [], "deployment_statuses": {},
-                "statuses": {}, "permissions": {}, "reactions": {}, "tarballs": {}})
+                "statuses": {}, "permissions": {}, "reactions": {}, "tarballs": {}, "files": {}})
 
     def add_pull(self, repo: str, number: int, sha: str, labels: tuple[str, ...] = ("preview",),
                  updated_at: str = "2026-01-01T00:00:00Z", state: str = "open", **fields: Any) -> dict[str, Any]:
@@ -267,6 +267,13 @@ class FakeGitHub:
             if "labels" in fields:
                 pr["labels"] = [{"name": label} for label in fields.pop("labels")]
             pr.update(fields)
+
+    def set_pull_files(self, repo: str, number: int, files: list[str]) -> None:
+        """The files ``GET .../pulls/{number}/files`` lists (paginated, as GitHub does)."""
+        with self.lock:
+            self.repo(repo)["files"][number] = [
+                {"sha": "0" * 40, "filename": f, "status": "modified", "additions": 1, "deletions": 0,
+                 "changes": 1} for f in files]
 
     def close_pull(self, repo: str, number: int, updated_at: str, merged: bool = False) -> None:
         self.update_pull(repo, number, state="closed", merged=merged, updated_at=updated_at,
@@ -487,6 +494,8 @@ class FakeGitHub:
             pulls = [p for _, p in sorted(repo["pulls"].items(), reverse=True)
                      if query.get("state", "open") in ("all", p["state"]) and p["number"] not in self.unlisted]
             return self._page(pulls, query, path)
+        if rest[0] == "pulls" and len(rest) == 3 and rest[2] == "files" and method == "GET":
+            return self._page(repo["files"].get(int(rest[1]), []), query, path)
         if rest[0] == "pulls" and len(rest) == 2 and method == "GET":
             pr = repo["pulls"].get(int(rest[1]))
             return (200, pr, {}) if pr else (404, {"message": "Not Found"}, {})

@@ -75,6 +75,7 @@ def scm_for(prism: Prism, **auth: Any) -> GitHubScm:
 CALLS: dict[str, Callable[[GitHubScm], object]] = {
     "list_open_pulls": lambda s: s.list_open_pulls(REPO),
     "get_pull": lambda s: s.get_pull(REPO, 42),
+    "pull_files": lambda s: s.pull_files(REPO, 42),
     "permission": lambda s: s.permission(REPO, "octocat"),
     "find_comment": lambda s: s.find_comment(REPO, 42, "<!-- previewd:sticky acme/shop#42 -->"),
     "create_comment": lambda s: s.create_comment(REPO, 42, "### Preview environment: **waiting**"),

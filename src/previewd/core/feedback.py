@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from previewd.core.canary_feedback import CANARY_KEY, comment_lines
 from previewd.core.models import IMAGE_WAIT_KEY, Preview, PreviewState
 
 MARKER_PREFIX = "<!-- previewd:sticky"
@@ -123,6 +124,8 @@ def _comment(preview: Preview, facts: FeedbackFacts, has_comment: bool) -> str |
     if link and preview.state in _LIVE:
         rows.append(f"| Argo CD | [{preview.namespace}]({link}) |")
     lines += ["| | |", "|---|---|", *rows, ""]
+    if preview.state in _LIVE:
+        lines += comment_lines(preview.extra.get(CANARY_KEY), preview.number)
     if preview.state == PreviewState.FAILED and facts.findings:
         lines += ["The deploy bundle failed the checks `previewd lint` runs:", "", "```text",
                   *[_plain(f) for f in facts.findings[:20]], "```", ""]

@@ -36,6 +36,12 @@ class NoImages:
         return ImageResolution(ready=True)
 
 
+class ChangedFiles(Protocol):
+    """The repository paths a pull request changes (SCM API)."""
+
+    def pull_files(self, repo: str, number: int) -> list[str]: ...
+
+
 class PreviewObserver(Protocol):
     """Told after a preview's record changed (PR feedback, metrics)."""
 

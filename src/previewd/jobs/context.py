@@ -9,7 +9,7 @@ from previewd.adapters.git import GitWorkspace
 from previewd.adapters.store.sql import Store
 from previewd.config import Config
 from previewd.core.models import Preview
-from previewd.core.ports import ImageResolver, NoImages, PreviewObserver
+from previewd.core.ports import ChangedFiles, ImageResolver, NoImages, PreviewObserver
 
 # (before, after) of every preview a job changed; observers are told about each pair.
 Changed = list[tuple[Preview | None, Preview]]
@@ -29,5 +29,6 @@ class JobContext:
     store: Store
     workspace: GitWorkspace
     images: ImageResolver = field(default_factory=NoImages)
+    changed_files: ChangedFiles | None = None  # canary.services needs it; None: no API access
     observers: list[PreviewObserver] = field(default_factory=list)
     adapters: dict[str, Any] = field(default_factory=dict)  # optional integrations by name

@@ -13,13 +13,14 @@ from typing import Any
 from previewd.adapters.git import GitWorkspace
 from previewd.adapters.store.sql import Store
 from previewd.config import Config
+from previewd.core.canary_feedback import CANARY_KEY, to_record
 from previewd.core.manifests import ManifestError, check_directory
 from previewd.core.models import RENDER_ERROR_KEY, FileChange, Preview, PreviewState
 from previewd.core.planning import change_for, commit_message
-from previewd.core.ports import ImageResolver
+from previewd.core.ports import ChangedFiles, ImageResolver
 from previewd.core.render.preview import PreviewInput, names_for, render_preview
 from previewd.errors import TransientError
-from previewd.jobs import image_gate, tag_cleanup
+from previewd.jobs import canary_selection, image_gate, tag_cleanup
 
 log = logging.getLogger("previewd.converge")
 
@@ -36,7 +37,8 @@ class ConvergeResult:
     waiting: int = 0
 
 
-def converge(config: Config, store: Store, workspace: GitWorkspace, images: ImageResolver) -> ConvergeResult:
+def converge(config: Config, store: Store, workspace: GitWorkspace, images: ImageResolver,
+             changed_files: ChangedFiles | None = None) -> ConvergeResult:
     """Render dirty previews, commit them in one commit, push; then mark them synced.
 
     A failed push raises and leaves every preview dirty, so the work is retried.
@@ -74,12 +76,20 @@ def converge(config: Config, store: Store, workspace: GitWorkspace, images: Imag
                     result.held.append(held)
                 continue
             try:
+                canaries = canary_selection.choose(repo, preview, changed_files)
+            except TransientError as err:
+                log.warning("%s#%d: cannot read the changed files yet: %s", repo.name, preview.number,
+                            err.diagnostics())
+                result.waiting += 1
+                continue
+            try:
                 files = render_preview(
                     config,
                     repo,
                     PreviewInput(repo.name, preview.number, preview.pr.head_sha,
                                  preview.pr.created_at, resolution.images,
-                                 int(preview.extra.get("redeploys", 0))),
+                                 int(preview.extra.get("redeploys", 0)),
+                                 None if canaries is None else tuple(c.service for c in canaries)),
                 )
                 check_directory(directory, files)  # never commit what Kubernetes would reject
             except (ValueError, ManifestError) as err:
@@ -92,7 +102,8 @@ def converge(config: Config, store: Store, workspace: GitWorkspace, images: Imag
             written[len(synced)] = files
             synced.append(replace(preview, synced_generation=preview.generation,
                                   state=PreviewState.DEPLOYING, deployed_sha=preview.pr.head_sha,
-                                  extra=_rendered(preview)))
+                                  extra=_rendered(preview) | (
+                                      {} if canaries is None else {CANARY_KEY: to_record(canaries)})))
         else:
             changes.append(_restoring(preview, change_for(preview, directory, None)))
             written[len(synced)] = None

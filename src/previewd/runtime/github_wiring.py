@@ -73,6 +73,7 @@ def wire_github(config: Config, worker: Worker) -> GithubRuntime | None:
     ctx.adapters["github"] = runtime
     ctx.observers.append(feedback.FeedbackObserver(state))
     ctx.images = BundleCheckResolver(ctx.images, scm, state)
+    ctx.changed_files = scm
     if config.github.auth.token is not None:
         ctx.adapters["ghcr"] = scm
     elif any(repo.cleanup_tags and locate(image.source).host == tag_cleanup.GHCR

@@ -103,7 +103,8 @@ class Worker:
                     log.exception("observer %s failed", type(observer).__name__)
 
     def converge_once(self) -> None:
-        result = converge(self.ctx.config, self.ctx.store, self.ctx.workspace, self.ctx.images)
+        result = converge(self.ctx.config, self.ctx.store, self.ctx.workspace, self.ctx.images,
+                          self.ctx.changed_files)
         self.waiting = result.waiting > 0
         if result.commit:
             self.metrics.commits.inc()

@@ -42,6 +42,7 @@ from previewd.adapters.scm.github_http import (
 )
 from previewd.adapters.scm.tarball import extract_single_tree
 from previewd.config import GithubConfig
+from previewd.core.changed_files import MAX_CHANGED_FILES
 from previewd.core.ports import PackageVersion
 from previewd.errors import PermanentError, TransientError
 
@@ -252,6 +253,19 @@ class GitHubScm:
         if not isinstance(data, dict):
             raise TransientError("GitHub GET pull: unexpected body")
         return data
+
+    def pull_files(self, repo: str, number: int) -> list[str]:
+        """The repository paths a PR changes (renames: both names), every page ETag-conditional;
+        at most ``MAX_CHANGED_FILES`` (GitHub lists no more than that)."""
+        items, _ = self._get_all(repo, f"repos/{repo}/pulls/{int(number)}/files", {})
+        paths: list[str] = []
+        for item in items[:MAX_CHANGED_FILES]:
+            if not isinstance(item, dict) or not isinstance(item.get("filename"), str):
+                raise TransientError("GitHub GET pull files: unexpected item")
+            paths.append(item["filename"])
+            if isinstance(item.get("previous_filename"), str):
+                paths.append(item["previous_filename"])
+        return paths
 
     def permission(self, repo: str, login: str) -> tuple[str | None, str | None]:
         """(permission, role_name) of ``login`` on ``repo``; (None, None) if not a collaborator."""
