@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from previewd.adapters.scm.github import GitHubScm
+from previewd.changed_files import MAX_CHANGED_FILES, CanaryChoice
 from previewd.config import GithubConfig
 from previewd.core.canary_feedback import comment_lines, to_record
-from previewd.core.changed_files import MAX_CHANGED_FILES, CanaryChoice
 from tests.fakes import FakeClock, FakeGitHub, FakeSleep
 from tests.support import REPO
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from previewd.core.changed_files import CanaryChoice
+from previewd.changed_files import CanaryChoice
 
 CANARY_KEY = "canary"
 MAX_SHOWN_PATH = 120  # characters of a changed file name in the comment

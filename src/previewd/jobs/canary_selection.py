@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from previewd.changed_files import CanaryChoice, changed_services
 from previewd.config import RepositoryConfig
-from previewd.core.changed_files import CanaryChoice, changed_services
 from previewd.core.models import Preview
 from previewd.core.ports import ChangedFiles
 from previewd.errors import PermanentError

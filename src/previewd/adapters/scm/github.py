@@ -41,8 +41,8 @@ from previewd.adapters.scm.github_http import (
     is_secondary_limit,
 )
 from previewd.adapters.scm.tarball import extract_single_tree
+from previewd.changed_files import MAX_CHANGED_FILES
 from previewd.config import GithubConfig
-from previewd.core.changed_files import MAX_CHANGED_FILES
 from previewd.core.ports import PackageVersion
 from previewd.errors import PermanentError, TransientError
 
