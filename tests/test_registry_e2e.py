@@ -186,7 +186,8 @@ def test_timeout_fails_naming_the_image_and_tag(tmp_path: Path, bare: Path, port
         serve = Serve(write_config(tmp_path, config), tmp_path, port).start()
         try:
             serve.post("pull_request", pr_payload(sha=SHA1))
-            wait_for(lambda: serve.get("/api/previews").json()["previews"][0]["state"] == "failed")
+            # The list is empty until the worker has taken the event: wait for the state, not an index.
+            wait_for(lambda: [p["state"] for p in serve.get("/api/previews").json()["previews"]] == ["failed"])
             (preview,) = serve.get("/api/previews").json()["previews"]
             assert preview["image_wait"]["missing"] == f"{registry.host}/acme/shop:pr-42-{SHA1}"
             assert preview["image_wait"]["failed"] is True
