@@ -13,10 +13,24 @@ from dataclasses import dataclass
 
 PLACEHOLDERS = {"sha": 40, "sha7": 7, "sha8": 8, "number": 0}  # hex length; 0 = PR number
 SHA_PLACEHOLDERS = frozenset({"sha", "sha7", "sha8"})
-OCI_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
-_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+TAG_PATTERN = r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}"  # an OCI tag (distribution spec)
+OCI_TAG = re.compile(rf"^{TAG_PATTERN}$")
+# One path component of a repository name, as the distribution spec's grammar has it.
+REPOSITORY_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+REPOSITORY_PATH = re.compile(rf"^{REPOSITORY_COMPONENT}(?:/{REPOSITORY_COMPONENT})*$")
 _HOST = r"(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?::\d{1,5})?)"
-IMAGE_NAME = re.compile(rf"^(?:{_HOST}/)?{_COMPONENT}(?:/{_COMPONENT})*$")
+IMAGE_NAME = re.compile(rf"^(?:{_HOST}/)?{REPOSITORY_COMPONENT}(?:/{REPOSITORY_COMPONENT})*$")
+SHA256_PATTERN = r"sha256:[0-9a-f]{64}"  # the only digest previewd pins an image by
+SHA256_DIGEST = re.compile(rf"^{SHA256_PATTERN}$")
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_SIGNED_V1 = "application/vnd.docker.distribution.manifest.v1+prettyjws"
+# What previewd asks a registry for, in order of preference (an index first: one digest for all platforms).
+PULLED_MANIFEST_TYPES = (OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST)
+# What a push notification may name as an image (never a blob); an index is one push for every platform.
+MANIFEST_MEDIA_TYPES = frozenset({*PULLED_MANIFEST_TYPES, DOCKER_SIGNED_V1})
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_ALIASES = frozenset({DOCKER_HUB, "index.docker.io", "registry-1.docker.io"})
 

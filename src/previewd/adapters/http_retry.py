@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from datetime import UTC
 from email.utils import parsedate_to_datetime
 
+from previewd.core.backoff import backoff_delay
+
 
 def retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header: delay-seconds (fractions accepted) or an
@@ -33,5 +35,6 @@ def retry_after(headers: Mapping[str, str], now: float | None = None) -> float |
 
 
 def backoff(attempt: int, base: float = 0.5, cap: float = 4.0) -> float:
-    """``base * 2**attempt`` seconds, at most ``cap`` (``attempt`` counts from 0)."""
-    return min(base * 2.0**attempt, cap)
+    """``base * 2**attempt`` seconds, at most ``cap`` (``attempt`` counts from 0): the jobs' one
+    formula, with an HTTP call's short first wait and cap."""
+    return backoff_delay(attempt + 1, first=base, cap=cap)

@@ -24,21 +24,20 @@ import httpx
 from previewd.adapters.http_retry import backoff, retry_after
 from previewd.config import RegistryConfig
 from previewd.errors import PermanentError, TransientError, scrub
-from previewd.images import DOCKER_HUB_ALIASES
+from previewd.images import (
+    DOCKER_HUB_ALIASES,
+    PULLED_MANIFEST_TYPES,
+    REPOSITORY_PATH,
+    SHA256_DIGEST,
+    SHA256_PATTERN,
+    TAG_PATTERN,
+)
 
 log = logging.getLogger("previewd.registry")
 
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-MANIFEST_TYPES = (OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST)
-ACCEPT = ", ".join(MANIFEST_TYPES)
+ACCEPT = ", ".join(PULLED_MANIFEST_TYPES)
 
-DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
-_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_REPOSITORY = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")
-_REFERENCE = re.compile(r"^(?:[A-Za-z0-9_][A-Za-z0-9._-]{0,127}|sha256:[0-9a-f]{64})$")
+_REFERENCE = re.compile(rf"^(?:{TAG_PATTERN}|{SHA256_PATTERN})$")
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 
@@ -103,7 +102,7 @@ class RegistryClient:
         self._raise_for(response, host, f"HEAD {repository}:{reference}")
         digest = response.headers.get("docker-content-digest")
         media_type = _media_type(response.headers.get("content-type"))
-        if not digest or not DIGEST.match(digest):
+        if not digest or not SHA256_DIGEST.match(digest):
             # Some registries omit the header on HEAD: GET and hash the exact bytes instead.
             response = self._request("GET", host, repository, "pull", path, {"Accept": ACCEPT})
             if response.status_code == 404:
@@ -136,7 +135,7 @@ class RegistryClient:
 
     def delete_manifest(self, host: str, repository: str, digest: str) -> bool:
         """Delete a manifest by digest (removes every tag on it); False if it was already gone."""
-        if not DIGEST.match(digest):
+        if not SHA256_DIGEST.match(digest):
             raise PermanentError(f"refusing to delete {digest!r}: not a sha256 digest")
         _check(repository, digest)
         path = f"/v2/{repository}/manifests/{digest}"
@@ -285,7 +284,7 @@ class RegistryClient:
 
 
 def _check(repository: str, reference: str | None) -> None:
-    if not _REPOSITORY.match(repository):
+    if not REPOSITORY_PATH.match(repository):
         raise PermanentError(f"not a valid repository name: {repository!r}")
     if reference is not None and not _REFERENCE.match(reference):
         raise PermanentError(f"not a valid tag or digest: {reference!r}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import click
@@ -14,11 +13,9 @@ from previewd.core.models import PullRequest
 from previewd.core.policy import decide
 from previewd.core.render.preview import PreviewInput, render_preview
 from previewd.errors import PermanentError
-from previewd.images import pinned
+from previewd.images import SHA256_DIGEST, pinned
 from previewd.jobs.pull_requests import trigger_of
 from previewd.settings import load_config
-
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 def pinned_images(repo: RepositoryConfig, images: tuple[str, ...], unpinned: bool) -> dict[str, str]:
@@ -32,7 +29,7 @@ def pinned_images(repo: RepositoryConfig, images: tuple[str, ...], unpinned: boo
     digests: dict[str, str] = {}
     for item in images:
         name, sep, digest = item.partition("=")
-        if not sep or not _DIGEST.fullmatch(digest):
+        if not sep or not SHA256_DIGEST.fullmatch(digest):
             raise click.BadParameter(f"{item!r} is not NAME=sha256:<64 hex digits>", param_hint="--image")
         if name not in gated:
             known = ", ".join(sorted(gated)) or "none"

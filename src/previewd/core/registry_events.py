@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from previewd.images import OCI_TAG
+from previewd.images import OCI_TAG, REPOSITORY_PATH
 
 
 @dataclass(frozen=True)
@@ -29,19 +29,10 @@ class ImagePushed:
         return f"{self.registry}/{self.repository}:{self.tag}"
 
 
-# Only manifests (never blobs) are image pushes; an index is one push for every platform.
-MANIFEST_MEDIA_TYPES = frozenset({
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-    "application/vnd.docker.distribution.manifest.v2+json",
-    "application/vnd.docker.distribution.manifest.v1+prettyjws",
-})
 # <algorithm>:<encoded> as the OCI image spec defines a digest (e.g. sha256:<64 hex>).
 DIGEST = re.compile(r"^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
 MAX_REPOSITORY_LENGTH = 255  # Distribution's limit on a repository name
-_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-REPOSITORY = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")  # the distribution spec's grammar
+REPOSITORY = REPOSITORY_PATH  # the distribution spec's grammar
 HOST = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::[0-9]{1,5})?$")
 MAX_PROBLEMS = 5  # shape errors named in one 400 answer
 MAX_HINTS = 1000  # distinct tags one notification may announce (registries batch a few)

@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from previewd.errors import validation_problems
+from previewd.images import SHA256_DIGEST, TAG_PATTERN
 from previewd.naming import DNS_LABEL_PATTERN, DNS_NAME_PATTERN, PLATFORM_PREFIX
 from previewd.releases.matching import Repository, RepositoryError, normalise
 from previewd.releases.semver import parse_range
@@ -43,8 +44,7 @@ EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", 
 # The contract's reference example carries the placeholder "sha256:...", so the contract only requires
 # <algorithm>:<encoded>; rendering insists on a full sha256 digest before it pins an image.
 Digest = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:\S+$")]
-Tag = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")]
-FULL_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+Tag = Annotated[str, StringConstraints(pattern=rf"^{TAG_PATTERN}$")]
 
 
 class Contract(BaseModel):
@@ -250,7 +250,7 @@ class Image(Contract):
     @property
     def pinned(self) -> str | None:
         """``repository@sha256:...`` when the digest is a full sha256 digest."""
-        if self.digest and FULL_DIGEST.match(self.digest):
+        if self.digest and SHA256_DIGEST.match(self.digest):
             return f"{self.repository}@{self.digest}"
         return None
 

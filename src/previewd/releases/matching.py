@@ -20,13 +20,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from previewd.images import DOCKER_HUB, DOCKER_HUB_ALIASES, split_host
+from previewd.images import DOCKER_HUB, DOCKER_HUB_ALIASES, REPOSITORY_COMPONENT, split_host
 
 _DEFAULT_PORTS = (":443", ":80")
 # Registries known to treat repository paths case-insensitively.
 CASE_FOLDING_REGISTRIES = frozenset({DOCKER_HUB, "ghcr.io", "quay.io"})
 _HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?$")
-_COMPONENT = re.compile(r"^[A-Za-z0-9]+(?:(?:[._]|__|-+)[A-Za-z0-9]+)*$")
+_COMPONENT = re.compile(rf"^{REPOSITORY_COMPONENT}$", re.IGNORECASE)  # case is folded after the check
 
 
 class RepositoryError(ValueError):

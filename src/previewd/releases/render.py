@@ -8,6 +8,7 @@ resolved by platform convention: each ``ref`` is a Secret of that name in the ap
 
 from __future__ import annotations
 
+from previewd.core.render.labels import MANAGED_BY_KEY
 from previewd.core.render.yamlout import Manifest, dump_all
 from previewd.errors import PermanentError
 from previewd.releases.contract import AppEnvironment, AppRelease, same_owner
@@ -23,7 +24,7 @@ def _labels(env: AppEnvironment) -> dict[str, str]:
     return {
         "app.kubernetes.io/name": m.app,
         "app.kubernetes.io/instance": f"{m.app}-{m.environment}",
-        "app.kubernetes.io/managed-by": MANAGED_BY,
+        MANAGED_BY_KEY: MANAGED_BY,
         "idp.meshcloud.io/tenant": m.tenant,
         "idp.meshcloud.io/environment": m.environment,
     }

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from previewd.core.registry_events import (
-    MANIFEST_MEDIA_TYPES,
     ImagePushed,
     RegistryFormat,
     Shape,
@@ -13,6 +12,7 @@ from previewd.core.registry_events import (
     image_pushed,
     validate,
 )
+from previewd.images import MANIFEST_MEDIA_TYPES
 
 
 class Target(Shape):

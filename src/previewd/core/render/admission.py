@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from previewd.core.render.preview import MANAGED_BY
+from previewd.core.render.labels import MANAGED_BY
 from previewd.core.render.yamlout import Manifest
 
 API = "admissionregistration.k8s.io/v1"

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 from previewd import naming
 from previewd.core import versions
 from previewd.core.render.application import gitops_repo_url
+from previewd.core.render.labels import MANAGED_BY
 from previewd.core.render.notifications import notifications_configmap
 from previewd.core.render.platform_namespaces import platform_namespace_policy
-from previewd.core.render.preview import MANAGED_BY
 from previewd.core.render.project_guard import ROOT_APP, admission_guard
 from previewd.core.render.routes.canary import ROUTE_KINDS
 from previewd.core.render.routes.router import ROUTER_FILE

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from previewd.core.render.labels import MANAGED_BY
 from previewd.core.render.yamlout import Manifest
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ def notifications_configmap(config: Config) -> Manifest:
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {"name": "argocd-notifications-cm", "namespace": config.argocd.namespace,
-                     "labels": {"app.kubernetes.io/managed-by": "previewd"},
+                     "labels": dict(MANAGED_BY),
                      "annotations": {"previewd.io/note": (
                          "Put argocd.notifications_token into argocd-notifications-secret under key "
                          f"{SECRET_KEY}. Preview Applications carry "

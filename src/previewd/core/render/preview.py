@@ -13,6 +13,7 @@ from previewd.core.limits import (
     PR_NUMBER_MIN,
 )
 from previewd.core.render import application, baseline
+from previewd.core.render.labels import MANAGED_BY
 from previewd.core.render.routes import ROUTE_KINDS
 from previewd.core.render.routes.canary import CanaryTarget
 from previewd.core.render.routes.common import RouteSpec
@@ -23,7 +24,6 @@ from previewd.core.values import normal_timestamp, text_problem
 if TYPE_CHECKING:
     from previewd.config import Config, RepositoryConfig
 
-MANAGED_BY = {"app.kubernetes.io/managed-by": "previewd"}
 BASELINE_DIR = "baseline"
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from previewd import naming
 from previewd.core.render.admission import deny_policy
-from previewd.core.render.preview import MANAGED_BY
+from previewd.core.render.labels import MANAGED_BY
 from previewd.core.render.yamlout import Manifest
 
 if TYPE_CHECKING:
