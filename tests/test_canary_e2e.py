@@ -14,7 +14,7 @@ from tests import schemas
 from tests.canary_support import with_canary
 from tests.fakes import FakeGitHub
 from tests.github_support import CLEAN_BUNDLE, env, github_config
-from tests.support import REPO, Serve, git, pr_payload, remote_files, remote_log, wait_for, write_config
+from tests.support import REPO, Serve, git, pr_payload, previewd, remote_files, remote_log, wait_for, write_config
 
 SHA = "4" * 40
 DIR = "previews/acme/shop/pr-42"
@@ -54,7 +54,8 @@ def run(tmp: Path, bare: Path, port: int, fake: FakeGitHub, kind: str, edge_kind
     seed_stable(tmp, bare)
     fake.add_pull(REPO, 42, SHA, updated_at="2026-01-01T00:00:01Z")
     fake.add_tarball(REPO, SHA, CLEAN_BUNDLE)
-    fake.set_pull_files(REPO, 42, ["services/api/main.py", "services/store/server.py", "README.md"])
+    changed = ["services/api/main.py", "services/store/server.py", "README.md"]
+    fake.set_pull_files(REPO, 42, changed)
     server = serve(tmp, bare, port, fake, kind)
     try:
         opened = pr_payload(sha=SHA, updated_at="2026-01-01T00:00:01Z")
@@ -70,6 +71,14 @@ def run(tmp: Path, bare: Path, port: int, fake: FakeGitHub, kind: str, edge_kind
         assert grants == ({"HTTPRoute", "GRPCRoute"} if edge_kind == "HTTPRoute" else {"GRPCRoute"})
         assert all(d["metadata"]["namespace"] == "pr-42-shop" for d in docs["baseline/referencegrants.yaml"])
         assert fake.count("GET", "/pulls/42/files") >= 1
+        # ``previewd render`` writes the same bytes, router Application and routes included.
+        created = docs["baseline/namespace.yaml"][0]["metadata"]["annotations"]["previewd.io/created-at"]
+        args = ["render", "--config", str(tmp / "previewd.yaml"), "--repo", REPO, "--number", "42",
+                "--sha", SHA, "--label", "preview", "--created-at", created, "--out", str(tmp / "out")]
+        proc = previewd(*args, *(f"--changed={c}" for c in changed), env=env(fake))
+        assert proc.returncode == 0, proc.stderr
+        out = tmp / "out"
+        assert {str(p.relative_to(out)): p.read_bytes() for p in out.rglob("*") if p.is_file()} == files
         wait_for(lambda: "**Canary:**" in sticky(fake))
         assert "`api`: changed `services/api/main.py`" in sticky(fake)
         assert "`store`: changed `services/store/server.py`" in sticky(fake)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from previewd import naming
+from previewd.changed_files import MAX_CHANGED_FILES, changed_services
 from previewd.cli.common import PR_NUMBER, commit_sha, config_option, repo_name, reports_errors
 from previewd.config import RepositoryConfig
 from previewd.core.models import PullRequest
@@ -46,6 +47,18 @@ def pinned_images(repo: RepositoryConfig, images: tuple[str, ...], unpinned: boo
     return {name: pinned(gated[name].source, digest) for name, digest in digests.items()}
 
 
+def canary_services(repo: RepositoryConfig, changed: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The canaries serve would deploy for a PR changing ``changed`` (None: every routed one)."""
+    if repo.canary is None or repo.canary.services is None:
+        if changed:
+            raise click.UsageError(f"--changed needs canary.services in the config of {repo.name}")
+        return None
+    if len(changed) > MAX_CHANGED_FILES:
+        raise click.BadParameter(f"at most {MAX_CHANGED_FILES} paths", param_hint="--changed")
+    return tuple(c.service for c in changed_services(
+        [(s.name, s.paths) for s in repo.canary.services], changed))
+
+
 @click.command("render")
 @config_option()
 @click.option("--repo", required=True, callback=repo_name, help="owner/name, as configured")
@@ -55,11 +68,14 @@ def pinned_images(repo: RepositoryConfig, images: tuple[str, ...], unpinned: boo
 @click.option("--created-at", default="", help="the PR's created_at, as serve records it")
 @click.option("--image", "images", multiple=True,
               help="NAME=sha256:... digest of a gated image (repeatable; every gated image needs one)")
+@click.option("--changed", "changed", multiple=True,
+              help="a path the PR changes (repeatable): picks the canaries of canary.services")
 @click.option("--unpinned", is_flag=True, help="render gated images unpinned (serve never commits that)")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
 @reports_errors
 def command(config_path: Path, repo: str, number: int, sha: str, labels: tuple[str, ...],
-            created_at: str, images: tuple[str, ...], unpinned: bool, out: Path) -> None:
+            created_at: str, images: tuple[str, ...], changed: tuple[str, ...], unpinned: bool,
+            out: Path) -> None:
     """Render one PR's preview directory into OUT (the same bytes serve commits)."""
     config = load_config(config_path)
     repo_cfg = config.repository(repo)
@@ -71,8 +87,10 @@ def command(config_path: Path, repo: str, number: int, sha: str, labels: tuple[s
     decision = decide(pr, trigger_of(repo_cfg))
     if not decision.allowed:
         raise PermanentError(f"no preview for this PR: {decision.reason}")
+    canaries = canary_services(repo_cfg, changed)
     try:
-        files = render_preview(config, repo_cfg, PreviewInput(repo_cfg.name, number, sha, created_at, pins))
+        files = render_preview(config, repo_cfg, PreviewInput(repo_cfg.name, number, sha, created_at, pins,
+                                                              canary_services=canaries))
     except ValueError as err:  # a number, SHA or created_at previewd would not accept from GitHub
         raise PermanentError(f"cannot render: {err}") from None
     directory = out / naming.preview_dir(config.gitops.path, repo_cfg.name, number)
