@@ -10,6 +10,8 @@ command -v skopeo >/dev/null || need+=(skopeo)
 [ -x /usr/bin/docker-registry ] || need+=(docker-registry)
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
+# The browser-extension test loads `previewd extension` output unpacked in headless Chromium.
+command -v chromium >/dev/null || need+=(chromium)
 # The store contract tests start their own PostgreSQL from Debian's server binaries (not on PATH).
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null || need+=(postgresql)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from previewd import __version__
-from previewd.cli import bootstrap, check_config, lint, release, render, serve, simulate
+from previewd.cli import bootstrap, check_config, extension, lint, release, render, serve, simulate
 from previewd.cli.common import run_cli
 
 
@@ -16,7 +16,7 @@ def cli() -> None:
 
 
 for command in (serve.command, render.command, bootstrap.command, lint.command,
-                check_config.command, simulate.command, release.group):
+                check_config.command, simulate.command, release.group, extension.command):
     cli.add_command(command)
 
 
