@@ -92,7 +92,8 @@ def test_chromium_sends_the_header_the_popup_sets(tmp_path: Path) -> None:
         assert visit("localhost", "/before") is None
         assert fill("42") == "X-Canary: 42 on localhost"
         assert visit("localhost", "/set") == "42"
-        assert visit("127.0.0.1", "/other-host") is None  # only the extension's domain gets it
+        assert visit("127.0.0.1", "/other-host") is None  # only the extension's domain gets it,
+        assert visit("sub.localhost", "/subdomain") is None  # not its subdomains either
         assert browser.evaluate(popup, f"fetch('http://localhost:{server.port}/fetch').then(r => r.status)") == 200
         assert server.header_for("/fetch") == "42"  # the popup's own fetch is a request too
         assert "digits" in fill("42; drop")  # refused in the popup: the rule keeps 42

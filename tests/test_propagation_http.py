@@ -134,5 +134,7 @@ def test_json_route_under_asgi_sees_the_value(headers: dict[str, str]) -> None:
     async def seen(request: Request) -> JSONResponse:
         return JSONResponse({"current": current(), "baggage": request.headers.get("baggage")})
 
-    with asgi_server(AsgiCanary(Starlette(routes=[Route("/", seen)]))) as url:
+    app = Starlette(routes=[Route("/", seen)])
+    app.add_middleware(AsgiCanary)  # as docs/canary.md wires it
+    with asgi_server(app) as url:
         assert httpx.get(url, headers=headers).json()["current"] == "42"
