@@ -44,6 +44,18 @@ def test_bad_head_sha_is_rejected_and_stalls_no_other_event(tmp_path: Path, bare
     assert states == {2: "deploying"} and svc.store.pending_events() == []
 
 
+def test_a_stored_record_with_a_bad_pr_number_stalls_no_other_preview(tmp_path: Path, bare: Path) -> None:
+    from tests.support import make_preview
+
+    svc = service(tmp_path, bare)
+    with svc.store.transaction() as conn:  # stored by a version that accepted PR number -1
+        svc.store.put_preview(conn, make_preview(number=-1, generation=1, namespace="pr-1-shop"))
+    deliver(svc, "good", pr_payload(number=2, sha="b" * 40))
+    svc.worker.step()
+    assert remote_log(bare) == [f"preview(acme/shop#2): create at {'b' * 7}"]
+    assert svc.store.dirty_previews() == []
+
+
 def test_malformed_payload_is_rejected_not_retried_forever(tmp_path: Path, bare: Path) -> None:
     svc = service(tmp_path, bare)
     svc.store.add_event("github", "broken", "pull_request", b'{"action": "opened"}')

@@ -57,7 +57,12 @@ def converge(config: Config, store: Store, workspace: GitWorkspace, images: Imag
                         "directory is kept)", preview.repo, preview.number)
             synced.append(replace(preview, synced_generation=preview.generation))
             continue
-        directory = names_for(config, repo, preview.number).directory
+        try:
+            directory = names_for(config, repo, preview.number).directory
+        except ValueError as err:  # a record an older version stored for PR -1, 0 or 2**31
+            log.warning("%s#%d: left alone: %s", preview.repo, preview.number, err)
+            synced.append(replace(preview, synced_generation=preview.generation))
+            continue
         if preview.allowed and preview.pr is not None:
             try:
                 resolution = images.resolve(repo, preview)
