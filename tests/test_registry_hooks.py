@@ -114,12 +114,22 @@ def test_the_token_may_be_the_last_path_segment(client: tuple[TestClient, Servic
 
 def test_registry_kinds_must_have_intake_handlers(monkeypatch: pytest.MonkeyPatch,
                                                   client: tuple[TestClient, Service]) -> None:
+    """One routing table: every registry format is routed with its parser and its handler."""
     _http, service = client
     assert {k for s, k in intake.HANDLERS if s == "registry"} == set(registry_hooks.PARSERS)
-    handlers = dict(intake.HANDLERS)
-    del handlers[("registry", "quay")]
-    monkeypatch.setattr(registry_hooks, "HANDLERS", handlers)
+    routes = dict(intake.ROUTES)
+    del routes[("registry", "quay")]  # a format that nobody handles
+    monkeypatch.setattr(registry_hooks, "ROUTES", routes)
     with pytest.raises(RuntimeError, match="registry kinds disagree"):
+        create_app(service, run_worker=False)
+    routes = dict(intake.ROUTES)
+    routes[("registry", "quay")] = intake.Route(routes[("registry", "quay")].handle)  # handled, never parsed
+    monkeypatch.setattr(registry_hooks, "ROUTES", routes)
+    with pytest.raises(RuntimeError, match="registry kinds disagree"):
+        create_app(service, run_worker=False)
+    routes = {key: route for key, route in intake.ROUTES.items() if key != ("github", "package")}
+    monkeypatch.setattr(registry_hooks, "ROUTES", routes)
+    with pytest.raises(RuntimeError, match="GitHub package events"):
         create_app(service, run_worker=False)
 
 

@@ -15,35 +15,23 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable, Mapping
-from functools import partial
-from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from previewd.core.registry_events import FormatError, ImagePushed
-from previewd.core.registry_formats import KINDS, parse
+from previewd.core.registry_events import FormatError, Parser
 from previewd.http.bodies import constant_time_equal, read_json
-from previewd.jobs.intake import HANDLERS
+from previewd.jobs.intake import ROUTES, check_routes
 from previewd.runtime.service import Service
 
 SOURCE = "registry"  # the stored events' source; the worker's handlers are keyed by it
 PREFIX = "/hooks/registry"
-PARSERS: dict[str, Callable[[Any, str | None], list[ImagePushed]]] = {
-    kind: partial(parse, kind) for kind in KINDS}
+# The hook's parsers, as registered with their handlers in the one routing table.
+PARSERS: dict[str, Parser] = {kind: route.parse for (source, kind), route in ROUTES.items()
+                              if source == SOURCE and route.parse is not None}
 _PATH_TOKEN = re.compile(rf"({re.escape(PREFIX)}/[^/?#\s\"]+/)[^?#\s\"]+")
 REDACTED = "***"
-
-
-def check_handlers(handlers: Mapping[tuple[str, str], object]) -> None:
-    """Refuse to start when a registry kind has a parser but no intake handler (its events
-    would be stored and then dropped) or a handler but no hook."""
-    handled = {kind for source, kind in handlers if source == SOURCE}
-    if handled != set(PARSERS):
-        raise RuntimeError(f"registry kinds disagree: hooks {sorted(PARSERS)}, intake handlers "
-                           f"{sorted(handled)}")
 
 
 def scrub(text: str) -> str:
@@ -71,7 +59,7 @@ def install_scrubber(*loggers: str) -> None:
 
 
 def router(service: Service) -> APIRouter:
-    check_handlers(HANDLERS)
+    check_routes(ROUTES)
     install_scrubber("uvicorn.access", "uvicorn.error", "previewd")
     api = APIRouter()
     metrics = service.metrics.webhooks

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from previewd.config import Config
 from previewd.core.registry_events import FormatError, ImagePushed
-from previewd.core.registry_formats import KINDS, github_package, parse
+from previewd.core.registry_formats import github_package, parse
 from previewd.errors import PermanentError
 from previewd.images import locate
 from previewd.jobs.context import Changed, JobContext
@@ -45,8 +45,6 @@ def registry_handler(kind: str) -> Handler:
     return handle
 
 
-REGISTRY_HANDLERS: dict[tuple[str, str], Handler] = {("registry", kind): registry_handler(kind)
-                                                     for kind in KINDS}
 
 
 def github_package_handler(event_kind: str) -> Handler:
@@ -57,8 +55,6 @@ def github_package_handler(event_kind: str) -> Handler:
     return handle
 
 
-GITHUB_HANDLERS: dict[tuple[str, str], Handler] = {
-    ("github", kind): github_package_handler(kind) for kind in github_package.EVENT_KINDS}
 
 
 def claimed(config: Config, push: ImagePushed) -> bool:
