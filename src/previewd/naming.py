@@ -17,14 +17,14 @@ HASH_LEN = 8
 _LABEL = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"  # one DNS-1123 label (RFC 1123), at most 63 characters
 DNS_LABEL_PATTERN = rf"^{_LABEL}$"
 DNS_NAME_PATTERN = rf"^{_LABEL}(\.{_LABEL})+$"  # a fully qualified host: two or more labels
-_DNS_LABEL = re.compile(DNS_LABEL_PATTERN)
+_DNS_LABEL = re.compile(_LABEL)
 PLATFORM_PREFIX = "platform-"  # namespaces the platform alone owns
 _NAME_FIELDS = {"number", "repo", "owner"}
 
 
 def is_dns_label(value: str) -> bool:
     """True if ``value`` is a valid DNS-1123 label (RFC 1123, at most 63 characters)."""
-    return bool(_DNS_LABEL.match(value))
+    return _DNS_LABEL.fullmatch(value) is not None  # whole: no trailing newline slips through
 
 
 def stable_hash(value: str, length: int = HASH_LEN) -> str:

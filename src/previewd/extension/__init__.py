@@ -8,18 +8,17 @@ the reviewer's requests reach that PR's canary. Clearing it removes the rule.
 from __future__ import annotations
 
 import json
-import re
 from importlib import resources
 from pathlib import Path
 
 from previewd.errors import PreviewdError
+from previewd.naming import is_dns_label
 from previewd.propagation.value import DEFAULT_HEADER, MAX_DIGITS, header_name
 
 MAX_DOMAIN = 253  # characters in a DNS name
 ASSETS = ("popup.html", "popup.js")  # copied as they are
 WRITTEN = ("manifest.json", "config.js", *ASSETS)  # every file the extension is made of
 VERSION = "1.0"
-_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")  # RFC 1123 label, matched whole
 
 
 class ExtensionError(PreviewdError):
@@ -30,7 +29,7 @@ def check_domain(domain: str) -> str:
     """``domain`` in lower case, if it is a host name (DNS labels joined by dots); else an error."""
     name = domain.lower()
     labels = name.split(".")
-    if not name or len(name) > MAX_DOMAIN or not all(_LABEL.fullmatch(label) for label in labels):
+    if not name or len(name) > MAX_DOMAIN or not all(is_dns_label(label) for label in labels):
         raise ExtensionError(f"--domain {domain!r} is not a host name (such as api.dev.example.com: "
                              f"DNS labels of letters, digits and '-', no scheme, port, path or wildcard)")
     return name
