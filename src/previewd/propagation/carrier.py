@@ -1,8 +1,9 @@
 """What every transport does with the value, on whatever carries it (HTTP headers, gRPC metadata).
 
 Incoming: the canary header decides when present (exactly one, valid; else no canary, and the
-baggage member does not count); without it, the ``previewd-pr`` baggage member does. A value
-that is not accepted is removed from the request, so nothing downstream can forward it.
+baggage member does not count); without it, the ``previewd-pr`` baggage member does. The HTTP
+middleware also removes a value it did not accept from the request the application sees, so
+nothing downstream can forward it.
 Outgoing: with a current value, the canary header is set and the baggage member replaced;
 without one, the request is left as it is.
 """
