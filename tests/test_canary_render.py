@@ -94,6 +94,8 @@ def test_router_application_uses_the_routes_project_and_the_routes_directory() -
     (router,) = files["router-application.yaml"]
     (preview,) = files["application.yaml"]
     assert router["spec"]["project"] == "previews-routes"
+    # Not a DNS label: no preview Application (say of a repository named shop-routes) has it.
+    assert router["metadata"]["name"] == "pr-42-shop.routes"
     assert router["spec"]["destination"]["namespace"] == "apps"
     assert router["spec"]["source"]["path"] == "previews/acme/shop/pr-42/routes"
     assert router["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]

@@ -24,8 +24,13 @@ ROUTER_FILE = "router-application.yaml"
 _ROUTER_WAVE = {"argocd.argoproj.io/sync-wave": "1"}
 
 
+ROUTER_SUFFIX = ".routes"
+
+
 def router_name(application: str) -> str:
-    return naming.object_name(application, "routes")
+    """``<application>.routes``: preview Application names are DNS labels (no dot), so no
+    repository's preview Application can ever take this name."""
+    return naming.bounded(application, naming.MAX_LABEL - len(ROUTER_SUFFIX)) + ROUTER_SUFFIX
 
 
 def router_application(config: Config, application: str, stable_namespace: str, directory: str,
