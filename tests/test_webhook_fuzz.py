@@ -128,7 +128,7 @@ class Intake:
     def still_works(self) -> None:
         """After the fuzz: a normal event is committed, every page renders, every committed
         manifest is one Kubernetes would accept."""
-        body = dumps(pr_payload(number=4242, sha="f" * 40, updated_at="2030-01-01T00:00:00Z"))
+        body = dumps(pr_payload(number=4242, sha="f" * 40, updated_at="2026-06-01T00:00:00Z"))
         assert self.answer("POST", "/hooks/github", body, github_headers("pull_request", body)) == 202
         self.settle()
         assert any("#4242" in subject for subject in remote_log(self.bare))
@@ -334,7 +334,7 @@ def test_real_serve_fuzz(serve: Serve, bare: Path) -> None:
         assert answer == b"" or (answer.startswith(b"HTTP/1.1 ") and answer[9:10] in b"1234"), (raw, answer)
 
     run()
-    body = dumps(pr_payload(number=4242, sha="f" * 40, updated_at="2030-01-01T00:00:00Z"))
+    body = dumps(pr_payload(number=4242, sha="f" * 40, updated_at="2026-06-01T00:00:00Z"))
     assert serve.post("pull_request", body).status_code == 202
     wait_for(lambda: any("#4242" in subject for subject in remote_log(bare)), timeout=60)
     assert "Traceback" not in serve.log.read_text()
