@@ -4,32 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from previewd.core.registry_events import (
-    ImagePushed,
-    RegistryFormat,
-    Shape,
-    hints,
-    image_pushed,
-    validate,
-)
+from previewd.core.registry_events import ImagePushed, RegistryFormat, hints, image_pushed, validate
+from previewd.core.registry_formats.distribution import Event
 from previewd.images import MANIFEST_MEDIA_TYPES
 
-
-class Target(Shape):
-    repository: str
-    mediaType: str | None = None
-    tag: str | None = None
-    digest: str | None = None
-
-
-class Request(Shape):
-    host: str | None = None
-
-
-class Event(Shape):
-    action: str  # push, delete, chart_push, chart_delete, quarantine
-    target: Target
-    request: Request | None = None
+# ACR sends one Distribution-shaped event per request (``push``, ``delete``, ``chart_push``,
+# ``chart_delete``, ``quarantine``), without Distribution's ``events`` envelope.
 
 
 def parse(payload: Any, registry: str | None) -> list[ImagePushed]:
