@@ -7,11 +7,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests import support
 from tests.fakes import FakeGitHub
 from tests.postgres_support import postgres  # noqa: F401  (session fixture: a throwaway PostgreSQL)
 from tests.registry_support import Registry
+
+# Hypothesis' default 200 ms deadline turns a loaded CI machine into flaky failures; the property
+# tests judge behaviour, and time is measured by the benchmarks, never by tests.
+settings.register_profile("previewd", deadline=None)
+settings.load_profile("previewd")
 
 
 @pytest.fixture
