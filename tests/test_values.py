@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from previewd.core.events import check_webhook, parse_pull_request_event, pull_request_from_api
+from previewd.core.events import parse_pull_request_event, pull_request_from_api
 from previewd.core.limits import (
     MAX_ANNOTATION_VALUE_CHARS,
     MAX_CLOCK_SKEW,
@@ -33,6 +33,7 @@ from previewd.core.values import (
     text_problem,
 )
 from previewd.errors import PermanentError, TransientError
+from previewd.jobs.intake import ROUTES
 from previewd.settings import parse_config
 from tests.support import SECRET, base_config, make_preview, pr_payload
 
@@ -162,7 +163,7 @@ def test_pr_numbers_outside_1_to_2_31_minus_1_are_refused(number: int) -> None:
                                    "user.login", "state", "number", "updated_at", "base"])
 def test_a_missing_field_the_policy_reads_is_malformed_never_empty(field: str) -> None:
     with pytest.raises(PermanentError, match=field.split(".")[0]):
-        check_webhook("pull_request", without(field), NOW)
+        parse_pull_request_event(without(field), NOW)
     with pytest.raises(TransientError, match="malformed"):
         pull_request_from_api(without(field)["pull_request"], NOW)
 
@@ -177,7 +178,7 @@ def test_a_missing_field_the_policy_reads_is_malformed_never_empty(field: str) -
 ])
 def test_bad_values_are_refused(fields: dict[str, Any]) -> None:
     with pytest.raises(PermanentError):
-        check_webhook("pull_request", with_pr(**fields), NOW)
+        parse_pull_request_event(with_pr(**fields), NOW)
 
 
 def test_a_good_payload_is_stored_in_normal_form() -> None:
@@ -187,7 +188,7 @@ def test_a_good_payload_is_stored_in_normal_form() -> None:
     assert pr.labels == ("preview",) and pr.head_repo == "acme/shop"
     deleted_fork = with_pr(head={"sha": "a" * 40, "repo": None})
     assert parse_pull_request_event(deleted_fork, NOW)[1].is_fork  # null is a fact, absent is not
-    check_webhook("issue_comment", {}, NOW)  # other kinds are checked by their handlers
+    assert ROUTES[("github", "issue_comment")].check is None  # other kinds are checked by their handlers
 
 
 # -- rendering -----------------------------------------------------------------------------

@@ -158,12 +158,6 @@ def parse_pull_request_event(payload: Any, now: datetime | None = None) -> tuple
         raise PermanentError(f"malformed pull_request payload: pull_request.updated_at {err}") from None
 
 
-def check_webhook(kind: str, payload: Any, now: datetime | None = None) -> None:
-    """Raise PermanentError if a GitHub webhook of ``kind`` is malformed (checked at intake)."""
-    if kind == "pull_request":
-        parse_pull_request_event(payload, now)
-
-
 def repository_of(payload: dict[str, Any]) -> str | None:
     """The ``repository.full_name`` of any webhook payload, if present."""
     repo = payload.get("repository")

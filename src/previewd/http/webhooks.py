@@ -13,12 +13,11 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from previewd.core.events import check_webhook
 from previewd.core.limits import MAX_DELIVERY_ID_CHARS
 from previewd.core.values import is_delivery_id
 from previewd.errors import PermanentError
 from previewd.http.bodies import read_json, verify_github_signature
-from previewd.jobs.intake import HANDLERS, wanted
+from previewd.jobs.intake import ROUTES, wanted
 from previewd.runtime.service import Service
 
 
@@ -48,14 +47,16 @@ def router(service: Service) -> APIRouter:
         if kind == "ping":
             metrics.labels("github", "ping").inc()
             return JSONResponse({"status": "pong"}, 200)
-        if ("github", kind) not in HANDLERS:
+        route = ROUTES.get(("github", kind))
+        if route is None:
             metrics.labels("github", "ignored").inc()
             return JSONResponse({"status": "ignored", "reason": "event kind not handled"}, 200)
         if not wanted(service.config, kind, payload):
             metrics.labels("github", "ignored").inc()
             return JSONResponse({"status": "ignored", "reason": "repository not configured"}, 200)
         try:
-            check_webhook(kind, payload, datetime.now(UTC))
+            if route.check is not None:
+                route.check(payload, datetime.now(UTC))
         except PermanentError as err:
             metrics.labels("github", "bad_request").inc()
             raise HTTPException(400, str(err)) from None

@@ -1,14 +1,16 @@
 """Turn stored events into preview record updates: the one routing table of inbound events.
 
-Each (source, event kind) is one ``Route``: its handler and, for registry hooks, the parser the
-hook checks a body with. Both are registered together, so a format cannot be received without
-being handled; ``check_routes`` refuses to start when a known format has no route.
+Each (source, event kind) is one ``Route``: its handler and how the hook checks a body before
+storing it (registry hooks: the format's parser; GitHub: the payload's validator, if the kind has
+one). Both are registered together, so a format cannot be received without being handled;
+``check_routes`` refuses to start when a known format has no route.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -36,14 +38,16 @@ def on_pull_request(ctx: JobContext, conn: Connection, payload: dict[str, Any]) 
 
 @dataclass(frozen=True)
 class Route:
-    """One inbound event kind: who handles it and, for a registry hook, how its body is parsed."""
+    """One inbound event kind: who handles it and how its hook checks a body before storing it."""
 
     handle: Handler
     parse: Parser | None = None  # registry hooks: the body's tagged pushes, FormatError if malformed
+    # GitHub hooks: raises PermanentError (answered 400) if the payload is malformed
+    check: Callable[[dict[str, Any], datetime], object] | None = None
 
 
 ROUTES: dict[tuple[str, str], Route] = {
-    ("github", "pull_request"): Route(on_pull_request),
+    ("github", "pull_request"): Route(on_pull_request, check=parse_pull_request_event),
     ("github", "issue_comment"): Route(chatops.on_issue_comment),
     ("argocd", "notification"): Route(argocd_status.on_notification),
     **{("github", kind): Route(registry_intake.github_package_handler(kind))
