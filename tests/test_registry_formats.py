@@ -81,6 +81,17 @@ def test_acr_push() -> None:
     assert parse("acr", documented("acr-chart-push.json"), HOST) == []
 
 
+def test_only_acr_counts_an_event_without_media_type_as_a_manifest_push() -> None:
+    untyped = documented("acr-push.json")
+    del untyped["target"]["mediaType"]
+    assert [p.tag for p in parse("acr", untyped, HOST)] == ["v1"]
+    assert parse("distribution", {"events": [untyped]}, HOST) == []
+    blob = copy.deepcopy(untyped)
+    blob["target"]["mediaType"] = "application/octet-stream"
+    assert parse("acr", blob, HOST) == []
+    assert parse("distribution", {"events": [blob]}, HOST) == []
+
+
 def test_dockerhub_push() -> None:
     assert parse("dockerhub", documented("dockerhub-push.json"), None) == [
         ImagePushed("docker.io", "svendowideit/testhook", "latest", None)]

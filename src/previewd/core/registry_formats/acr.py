@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from previewd.core.registry_events import ImagePushed, RegistryFormat, hints, image_pushed, validate
-from previewd.core.registry_formats.distribution import Event
-from previewd.images import MANIFEST_MEDIA_TYPES
+from previewd.core.registry_events import ImagePushed, RegistryFormat, hints, validate
+from previewd.core.registry_formats.distribution import Event, event_push
 
 # ACR sends one Distribution-shaped event per request (``push``, ``delete``, ``chart_push``,
 # ``chart_delete``, ``quarantine``), without Distribution's ``events`` envelope.
@@ -14,16 +13,8 @@ from previewd.images import MANIFEST_MEDIA_TYPES
 
 def parse(payload: Any, registry: str | None) -> list[ImagePushed]:
     """The tagged image push of an ACR ``push`` event; other actions are no push."""
-    event = validate(Event, payload, "Azure Container Registry")
-    target = event.target
-    if event.action != "push" or (target.mediaType is not None
-                                  and target.mediaType not in MANIFEST_MEDIA_TYPES):
-        return []
-    host = registry or (event.request.host if event.request else None)
-    if not host:
-        return []
-    return hints([image_pushed(host, target.repository, target.tag, target.digest,
-                               target.mediaType)])
+    push = event_push(validate(Event, payload, "Azure Container Registry"), registry, untyped=True)
+    return hints([push] if push else [])
 
 
 FORMAT = RegistryFormat("acr", "acr", parse)

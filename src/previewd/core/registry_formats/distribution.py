@@ -36,22 +36,26 @@ class Envelope(Shape):
     events: list[Event]
 
 
-def parse(payload: Any, registry: str | None) -> list[ImagePushed]:
-    """Tagged manifest pushes (pulls, blob uploads and untagged platform manifests are not).
+def event_push(event: Event, registry: str | None, *, untyped: bool = False) -> ImagePushed | None:
+    """The manifest push one event announces, or None (another action, a blob, no host).
 
+    ``untyped``: an event without a ``mediaType`` counts as a manifest push (ACR omits it).
     Without a configured ``registry`` the host the pusher used (``request.host``) is taken.
     """
+    target = event.target
+    if event.action != "push" or not (target.mediaType in MANIFEST_MEDIA_TYPES
+                                      or (untyped and target.mediaType is None)):
+        return None
+    host = registry or (event.request.host if event.request else None)
+    if not host:
+        return None
+    return image_pushed(host, target.repository, target.tag, target.digest, target.mediaType)
+
+
+def parse(payload: Any, registry: str | None) -> list[ImagePushed]:
+    """Tagged manifest pushes (pulls, blob uploads and untagged platform manifests are not)."""
     envelope = validate(Envelope, payload, "CNCF Distribution")
-    pushes = []
-    for event in envelope.events:
-        target = event.target
-        if event.action != "push" or target.mediaType not in MANIFEST_MEDIA_TYPES:
-            continue
-        host = registry or (event.request.host if event.request else None)
-        if host:
-            pushes.append(image_pushed(host, target.repository, target.tag, target.digest,
-                                       target.mediaType))
-    return hints(pushes)
+    return hints([push for event in envelope.events if (push := event_push(event, registry))])
 
 
 FORMAT = RegistryFormat("distribution", "distribution", parse)
