@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from previewd.adapters.git_commit import Content, GitError, PlannedCommit, check_path, read_trees
 from previewd.adapters.git_objects import Tree, tree_id
@@ -101,21 +102,17 @@ class GitWorkspace:
             GIT_CEILING_DIRECTORIES=str(self.workdir.parent.resolve()),
             LC_ALL="C",
         )
-        # Plumbing runs with an index file that never exists: no command previewd commits with
-        # can read (or be broken by) the clone's index.
-        self._plumbing_env = {**self._base_env,
-                              "GIT_INDEX_FILE": str(self.workdir / ".git" / "previewd-no-index")}
         self._network_env: dict[str, str] | None = None  # + credentials, once askpass is written
 
     # -- running git ---------------------------------------------------------------------
 
-    def _env(self, network: bool, plumbing: bool = False) -> dict[str, str]:
+    def _env(self, network: bool) -> dict[str, str]:
         """The environment for one git run; credentials only for commands that reach the remote."""
         if not network or not self.credentials.password:
-            return self._plumbing_env if plumbing else self._base_env
+            return self._base_env
         if self._network_env is None:
             self._network_env = {
-                **self._plumbing_env,
+                **self._base_env,
                 "GIT_ASKPASS": str(self._write_askpass()),
                 "PREVIEWD_GIT_USERNAME": self.credentials.username or "x-access-token",
                 "PREVIEWD_GIT_PASSWORD": self.credentials.password,
@@ -134,31 +131,31 @@ class GitWorkspace:
         """The error for a failed git ``what``, with URL credentials and the password removed."""
         return GitError(f"git {what} failed: {scrub(text.strip(), self._secrets)}")
 
-    def git(self, *args: str, check: bool = True, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-        """Run a (porcelain) git command in the clone, as text."""
+    def _spawn(self, args: tuple[str, ...], cwd: Path | None, text: bool,
+               input: bytes | None = None) -> subprocess.CompletedProcess[Any]:
+        """Run one git command in the clone (or ``cwd``), bounded by ``GIT_TIMEOUT``."""
         argv = ["git", "-C", str(cwd or self.workdir), *args]
-        env = self._env(network=args[0] in _NETWORK_COMMANDS)
         try:
-            proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=GIT_TIMEOUT,
-                                  check=False)
+            return subprocess.run(argv, env=self._env(network=args[0] in _NETWORK_COMMANDS),
+                                  input=input, capture_output=True, text=text,
+                                  timeout=GIT_TIMEOUT, check=False)
         except subprocess.TimeoutExpired:
             raise GitError(f"git {args[0]} timed out") from None
+
+    def git(self, *args: str, check: bool = True, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        """Run a (porcelain) git command in the clone, as text."""
+        proc: subprocess.CompletedProcess[str] = self._spawn(args, cwd, text=True)
         if check and proc.returncode != 0:
             raise self._failure(args[0], proc.stderr or proc.stdout)
         return proc
 
     def _run(self, *args: str, input: bytes | None = None) -> bytes:
-        """Run a plumbing command in the clone (private index); its stdout as bytes."""
-        argv = ["git", "-C", str(self.workdir), *args]
-        env = self._env(network=args[0] in _NETWORK_COMMANDS, plumbing=True)
-        try:
-            proc = subprocess.run(argv, env=env, input=input, capture_output=True,
-                                  timeout=GIT_TIMEOUT, check=False)
-        except subprocess.TimeoutExpired:
-            raise GitError(f"git {args[0]} timed out") from None
+        """Run a plumbing command in the clone; its stdout as bytes (no command previewd commits
+        with reads the clone's index or work tree)."""
+        proc: subprocess.CompletedProcess[bytes] = self._spawn(args, None, text=False, input=input)
         if proc.returncode != 0:
             raise self._failure(args[0], (proc.stderr or proc.stdout).decode("utf-8", "replace"))
-        return proc.stdout
+        return bytes(proc.stdout)
 
     # -- the clone: make ready, repair, fetch ----------------------------------------------
 
@@ -357,19 +354,6 @@ class GitWorkspace:
     def tree_id(self, files: Mapping[str, bytes]) -> str:
         """The tree id a directory holding exactly ``files`` has in this repository."""
         return tree_id(files, self._algorithm)
-
-    def read_tree(self, rel: str) -> Mapping[str, bytes]:
-        """Files below ``rel`` at the remote head (for tests and diagnostics)."""
-        tip = self.tip()
-        if tip is None:
-            return {}
-        listing = self._run("ls-tree", "-r", "-z", tip, "--", check_path(rel))
-        files: dict[str, bytes] = {}
-        for entry in listing.decode("utf-8", "surrogateescape").split("\0"):
-            meta, _, name = entry.partition("\t")
-            if entry and meta.split()[1] == "blob":
-                files[name[len(rel) + 1:]] = self._run("cat-file", "blob", meta.split()[2])
-        return files
 
 
 def init_bare(path: Path) -> None:
