@@ -291,3 +291,23 @@ def test_tree_ids_computed_in_process_are_the_ids_git_writes(files: dict[str, by
             (repo / rel).write_bytes(content)
         git("-C", str(repo), "-c", "core.autocrlf=false", "add", "-A")
         assert tree_id(files) == git("-C", str(repo), "write-tree").strip()
+
+
+def test_each_planned_directory_is_hashed_once_per_commit(bare: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """``differs`` and ``commit`` share one build of each directory's tree."""
+    from previewd.adapters import git_commit
+
+    built: list[int] = []
+    real = git_commit.build_tree
+
+    def counting(files: dict[str, bytes], algorithm: str = "sha1") -> git_commit.BuiltTree:
+        built.append(len(files))
+        return real(files, algorithm)
+
+    monkeypatch.setattr(git_commit, "build_tree", counting)
+    ws = workspace(bare, tmp_path)
+    assert ws.apply([change(n) for n in range(1, 4)], commit_message)
+    assert len(built) == 3
+    assert remote_files(bare, "previews") == {
+        f"previews/acme/shop/pr-{n}/application.yaml": manifest() for n in range(1, 4)}

@@ -94,6 +94,8 @@ class PlannedCommit:
         if len(planned) < len(self.paths):
             raise PermanentError("a path is planned twice")
         self._oid_bytes = 32 if algorithm == "sha256" else 20
+        # id(files) -> (files, their tree); the files are kept so the id cannot be reused.
+        self._built: dict[int, tuple[Mapping[str, bytes], BuiltTree]] = {}
         wanted = sorted({a for p in self.paths for a in ancestors(p)}, key=lambda a: (a.count("/"), a))
         self.trees: dict[str, Tree | None] = self._read_trees(wanted)
 
@@ -114,12 +116,17 @@ class PlannedCommit:
     # -- building ------------------------------------------------------------------------
 
     def entry_for(self, content: Content) -> tuple[Entry | None, BuiltTree | None]:
-        """The entry ``content`` becomes, and the directory built for it."""
+        """The entry ``content`` becomes, and the directory built for it (hashed once per
+        content object: ``differs`` and ``commit`` ask for the same one)."""
         if content is None or (not isinstance(content, bytes) and not content):
             return None, None  # an empty directory does not exist in git
         if isinstance(content, bytes):
             return Entry(FILE_MODE, object_id("blob", content, self._algorithm)), None
-        built = build_tree(content, self._algorithm)
+        cached = self._built.get(id(content))
+        if cached is None or cached[0] is not content:
+            cached = (content, build_tree(content, self._algorithm))
+            self._built[id(content)] = cached
+        built = cached[1]
         return Entry(TREE_MODE, built.oid), built
 
     def differs(self, path: str, content: Content) -> bool:
