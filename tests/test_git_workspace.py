@@ -311,3 +311,28 @@ def test_each_planned_directory_is_hashed_once_per_commit(bare: Path, tmp_path: 
     assert len(built) == 3
     assert remote_files(bare, "previews") == {
         f"previews/acme/shop/pr-{n}/application.yaml": manifest() for n in range(1, 4)}
+
+
+@pytest.mark.parametrize("cause", ["rejected", "failed"])
+def test_a_retried_write_fetches_once(bare: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                      cause: str) -> None:
+    """The retry after a rejected or failed push fetches once, not once to repair and again."""
+    ours, theirs = workspace(bare, tmp_path, "ours"), workspace(bare, tmp_path, "theirs")
+    ours.apply([change(1)], commit_message)
+    theirs.apply([change(2)], commit_message)  # ours is now behind: its first push is rejected
+    runs: list[str] = []
+    run = ours._run
+    first_push = True
+
+    def recording(*args: str, input: bytes | None = None) -> bytes:
+        nonlocal first_push
+        runs.append(args[0])
+        if args[0] == "push" and first_push and cause == "failed":
+            first_push = False
+            raise GitError("git push failed: connection reset")
+        return run(*args, input=input)
+
+    monkeypatch.setattr(ours, "_run", recording)
+    assert ours.apply([change(3)], commit_message)
+    assert runs.count("push") == 2 and runs.count("fetch") == 1
+    assert set(preview_dirs(bare)) >= {"pr-1", "pr-2", "pr-3"}

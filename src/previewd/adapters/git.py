@@ -192,13 +192,18 @@ class GitWorkspace:
     def _fetch(self) -> None:
         self._run("fetch", "--quiet", "--prune", "--no-recurse-submodules", "origin")
 
+    def _make_current(self) -> None:
+        """Make ready and fetch, one fetch either way (``ensure_ready`` fetches when it opens
+        the clone)."""
+        was_ready = self._ready
+        self.ensure_ready()
+        if was_ready:
+            self._fetch()
+
     def refresh(self) -> None:
         """Make ready and fetch the remote branch (the drift check reads it next)."""
-        fetched = not self._ready
         try:
-            self.ensure_ready()
-            if not fetched:
-                self._fetch()
+            self._make_current()
         except GitError:
             self._recover()
             raise
@@ -213,13 +218,14 @@ class GitWorkspace:
         proc = self.git("rev-parse", "--verify", "--quiet", f"{self._tracking}^{{commit}}", check=False)
         return proc.stdout.strip() or None
 
-    def head(self) -> str | None:
-        return self.tip()
-
     def sync(self) -> None:
-        """Fetch and make the work tree exactly the remote branch (for callers that read or edit
-        files there; preview commits never use the work tree)."""
-        self._fetch()
+        """Make ready, fetch and make the work tree exactly the remote branch (for callers that
+        read or edit files there; preview commits never use the work tree)."""
+        self._make_current()
+        self._check_out()
+
+    def _check_out(self) -> None:
+        """Make the work tree exactly the remote branch as last fetched."""
         tip = self.tip()
         self.git("symbolic-ref", "HEAD", f"refs/heads/{self.branch}")
         index = self.workdir / ".git" / "index"
@@ -260,7 +266,7 @@ class GitWorkspace:
                 return None
             return plan.commit({c.directory: c.files for c in effective}, message(effective))
 
-        return self._converge(build, self._fetch)
+        return self._converge(build, lambda: None)
 
     def edit(self, edit: EditFn) -> str | None:
         """Edit files in the work tree and push them as one commit (same retries as ``apply``).
@@ -277,7 +283,7 @@ class GitWorkspace:
             plan = self._plan(base, paths)
             return plan.commit({p: self._worktree(p) for p in plan.paths}, message)
 
-        return self._converge(build, self.sync)
+        return self._converge(build, self._check_out)
 
     def _worktree(self, rel: str) -> Content:
         path = self.workdir / check_path(rel)
@@ -288,18 +294,21 @@ class GitWorkspace:
                     if p.is_file() and not p.is_symlink()}
         return None
 
-    def _converge(self, build: Callable[[str | None], str | None], refresh: Callable[[], None]) -> str | None:
+    def _converge(self, build: Callable[[str | None], str | None], fetched: Callable[[], None]) -> str | None:
         """Build on the remote head and push; a rejected push or a failure is retried (with
-        backoff, repairing the clone and fetching first) up to ``push_attempts`` times."""
+        backoff, repairing the clone and fetching first, then ``fetched()``) up to
+        ``push_attempts`` times."""
         delay = FIRST_RETRY_DELAY
         for attempt in range(self.push_attempts):
             try:
                 if attempt:
                     self._sleep(min(delay, MAX_RETRY_DELAY))
                     delay *= 2
-                self.ensure_ready()
                 if attempt:
-                    refresh()  # the remote moved on (or failed): replay the plan on its new head
+                    self._make_current()  # the remote moved on (or failed): replay on its new head
+                    fetched()
+                else:
+                    self.ensure_ready()
                 commit = build(self.tip())
                 if commit is None:
                     self._failures = 0

@@ -108,9 +108,8 @@ class ReleaseController:
     def refresh(self) -> ScanResult:
         """Fetch the state repository and rescan what changed."""
         with self._lock:
-            self.workspace.ensure_ready()
-            self.workspace.sync()
-            head = self.workspace.head()
+            self.workspace.sync()  # makes the clone ready first (one fetch either way)
+            head = self.workspace.tip()
             scan = self._scan
             if scan is None or head != self._scanned_head:
                 changed = None if scan is None else self._changed_env_dirs(self._scanned_head, head)
