@@ -13,6 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from previewd.adapters.store.releases import release_queue
+from previewd.core.limits import MAX_DIGEST_CHARS, MAX_IMAGE_REPOSITORY_CHARS
 from previewd.core.registry_events import MAX_HINTS, FormatError, ImagePushed
 from previewd.core.registry_formats import FORMATS, KINDS, format_of, github_package, parse
 
@@ -90,6 +92,26 @@ def test_only_acr_counts_an_event_without_media_type_as_a_manifest_push() -> Non
     blob["target"]["mediaType"] = "application/octet-stream"
     assert parse("acr", blob, HOST) == []
     assert parse("distribution", {"events": [blob]}, HOST) == []
+
+
+def test_a_digest_hint_the_release_store_cannot_hold_is_dropped_and_the_tag_kept() -> None:
+    event = documented("acr-push.json")
+    longest = "sha512:" + "a" * (MAX_DIGEST_CHARS - len("sha512:"))
+    event["target"]["digest"] = longest
+    assert [(p.tag, p.digest) for p in parse("acr", event, HOST)] == [("v1", longest)]
+    event["target"]["digest"] = longest + "a"
+    assert [(p.tag, p.digest) for p in parse("acr", event, HOST)] == [("v1", None)]
+    assert release_queue.c.digest.type.length == MAX_DIGEST_CHARS
+
+
+def test_a_repository_name_the_release_store_cannot_hold_is_a_format_error() -> None:
+    event = documented("acr-push.json")
+    event["target"]["repository"] = "a/" * ((MAX_IMAGE_REPOSITORY_CHARS - 1) // 2) + "a"
+    assert len(parse("acr", event, HOST)[0].repository) == MAX_IMAGE_REPOSITORY_CHARS
+    event["target"]["repository"] += "b"
+    with pytest.raises(FormatError, match="not a repository name"):
+        parse("acr", event, HOST)
+    assert release_queue.c.repository.type.length == MAX_IMAGE_REPOSITORY_CHARS
 
 
 def test_dockerhub_push() -> None:

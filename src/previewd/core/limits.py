@@ -20,6 +20,8 @@ MAX_LABEL_NAME_CHARS = 100  # GitHub allows 50
 MAX_LABELS = 100  # GitHub allows 100 labels on an issue or pull request
 MAX_TIMESTAMP_CHARS = 40  # an ISO 8601 date-time with fractions and an offset fits easily
 MAX_DELIVERY_ID_CHARS = 200  # GitHub sends a UUID (36), registries a SHA-256 hex digest (64)
+MAX_IMAGE_REPOSITORY_CHARS = 255  # Distribution's limit on a repository name (path in a registry)
+MAX_DIGEST_CHARS = 160  # an image digest; "sha512:" + 128 hex digits fits
 COMMIT_SHA_CHARS = 40  # a Git (SHA-1) commit id, lower-case hex, as GitHub sends it
 
 # A PR snapshot dated later than this past previewd's clock is not trusted: snapshots are ordered

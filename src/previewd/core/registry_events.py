@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from previewd.core.limits import MAX_DIGEST_CHARS, MAX_IMAGE_REPOSITORY_CHARS
 from previewd.images import OCI_TAG, REPOSITORY_PATH
 
 
@@ -31,7 +32,6 @@ class ImagePushed:
 
 # <algorithm>:<encoded> as the OCI image spec defines a digest (e.g. sha256:<64 hex>).
 DIGEST = re.compile(r"^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
-MAX_REPOSITORY_LENGTH = 255  # Distribution's limit on a repository name
 REPOSITORY = REPOSITORY_PATH  # the distribution spec's grammar
 HOST = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::[0-9]{1,5})?$")
 MAX_PROBLEMS = 5  # shape errors named in one 400 answer
@@ -62,7 +62,7 @@ def validate(model: type[Shape], payload: Any, what: str) -> Any:
 
 
 def is_digest(value: str | None) -> bool:
-    return value is not None and DIGEST.match(value) is not None
+    return value is not None and len(value) <= MAX_DIGEST_CHARS and DIGEST.match(value) is not None
 
 
 def image_pushed(registry: str, repository: str, tag: str | None, digest: str | None,
@@ -72,7 +72,7 @@ def image_pushed(registry: str, repository: str, tag: str | None, digest: str | 
     registry, repository = registry.lower(), repository.lower()
     if not HOST.match(registry):
         raise FormatError(f"registry host {registry[:80]!r} is not a host name")
-    if len(repository) > MAX_REPOSITORY_LENGTH or not REPOSITORY.match(repository):
+    if len(repository) > MAX_IMAGE_REPOSITORY_CHARS or not REPOSITORY.match(repository):
         raise FormatError(f"repository {repository[:80]!r} is not a repository name")
     if tag is not None and is_digest(tag):
         tag, digest = None, digest or tag

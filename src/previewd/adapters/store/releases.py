@@ -16,17 +16,16 @@ from sqlalchemy.engine import Connection
 
 from previewd.adapters.store.columns import BoundedString, BoundedText, Int32
 from previewd.adapters.store.sql import Store, _now, error_text, metadata, upsert
-
-DIGEST = 160  # "sha512:" + 128 hex digits fits; every backend enforces it (store.columns)
+from previewd.core.limits import MAX_DIGEST_CHARS, MAX_IMAGE_REPOSITORY_CHARS
 
 release_queue = Table(
     "release_queue",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("registry", BoundedString(255), nullable=False),
-    Column("repository", BoundedString(255), nullable=False),
+    Column("repository", BoundedString(MAX_IMAGE_REPOSITORY_CHARS), nullable=False),
     Column("tag", BoundedString(128), nullable=True),
-    Column("digest", BoundedString(DIGEST), nullable=True),
+    Column("digest", BoundedString(MAX_DIGEST_CHARS), nullable=True),
     Column("received_at", BoundedString(40), nullable=False),
     Column("attempts", Int32, nullable=False, default=0),
     Column("last_error", BoundedText, nullable=True),
@@ -36,7 +35,7 @@ release_pending = Table(
     "release_pending",
     metadata,
     Column("env_path", BoundedString(500), primary_key=True),
-    Column("digest", BoundedString(DIGEST), primary_key=True),
+    Column("digest", BoundedString(MAX_DIGEST_CHARS), primary_key=True),
     Column("repository", BoundedString(300), nullable=False),
     Column("tag", BoundedString(128), nullable=True),
     Column("seen_at", BoundedString(40), nullable=False),
@@ -46,7 +45,7 @@ release_history = Table(
     "release_history",
     metadata,
     Column("env_path", BoundedString(500), primary_key=True),
-    Column("digest", BoundedString(DIGEST), primary_key=True),
+    Column("digest", BoundedString(MAX_DIGEST_CHARS), primary_key=True),
     Column("tag", BoundedString(128), nullable=True),
     Column("released_at", BoundedString(40), nullable=False),
 )
@@ -58,7 +57,7 @@ release_refusals = Table(
     Column("claims", BoundedText, nullable=False),  # JSON list of env paths
     Column("refused", Int32, nullable=False),
     Column("last_tag", BoundedString(128), nullable=True),
-    Column("last_digest", BoundedString(DIGEST), nullable=True),
+    Column("last_digest", BoundedString(MAX_DIGEST_CHARS), nullable=True),
     Column("seen_at", BoundedString(40), nullable=False),
 )
 
@@ -67,7 +66,7 @@ release_tags = Table(
     metadata,
     Column("repository", BoundedString(300), primary_key=True),
     Column("tag", BoundedString(128), primary_key=True),
-    Column("digest", BoundedString(DIGEST), nullable=False),
+    Column("digest", BoundedString(MAX_DIGEST_CHARS), nullable=False),
     Column("seen_at", BoundedString(40), nullable=False),
 )
 
