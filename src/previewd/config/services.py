@@ -82,6 +82,9 @@ class GithubConfig(Strict):
         return value
 
 
+UNREADY_AFTER = timedelta(minutes=2)  # default of gitops.unready_after
+
+
 class GitopsConfig(Strict):
     url: GitUrl
     branch: str = "main"
@@ -92,7 +95,7 @@ class GitopsConfig(Strict):
     username: str | None = None
     password: SecretStr | None = None
     push_attempts: int = Field(default=6, ge=1, le=50)
-    unready_after: Duration = timedelta(minutes=2)  # failing writes this long: /readyz says 503
+    unready_after: Duration = UNREADY_AFTER  # failing writes this long: /readyz says 503
     drift_check_interval: Duration = timedelta(minutes=10)
 
     @field_validator("unready_after", "drift_check_interval")

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from previewd.config.services import UNREADY_AFTER
 from previewd.core.backoff import backoff_delay
 from previewd.errors import PermanentError, PreviewdError, TransientError
 from previewd.jobs.context import Changed, JobContext, RetryIn
@@ -29,7 +30,6 @@ MAX_IDLE = 5.0  # the longest idle sleep
 WAITING_POLL = 1.0  # idle sleep while previews wait for images (their checks back off themselves)
 FIRST_BACKOFF = 0.5  # after a failed GitOps write or worker step
 MAX_BACKOFF = 30.0
-UNREADY_AFTER = 120.0  # seconds of failing GitOps writes before not ready (gitops.unready_after)
 
 
 @dataclass
@@ -58,7 +58,7 @@ class Worker:
     healthy: bool = True
     last_error: str | None = None
     failing_since: float | None = None  # monotonic time of the first failed write in a row
-    unready_after: float = UNREADY_AFTER
+    unready_after: float = UNREADY_AFTER.total_seconds()  # seconds (gitops.unready_after)
     waiting: bool = False  # the last convergence held previews back for their images
     activity: int = 0  # bumped whenever events were handled or previews changed
     _wake: asyncio.Event | None = None
