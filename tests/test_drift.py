@@ -132,3 +132,15 @@ def test_a_record_of_an_unconfigured_repository_is_corrected_when_its_directory_
     (record,) = other.store.list_previews()
     assert record.state.value == "torn-down" and record.deployed_sha is None
     assert remote_log(bare) == commits  # nothing written for a repository no longer configured
+
+
+def test_a_restarted_service_checks_drift_on_its_first_pass(tmp_path: Path, bare: Path) -> None:
+    """The drift check runs once on start, not only after ``gitops.drift_check_interval``."""
+    svc = service(tmp_path, bare)
+    deploy(svc, 1)
+    want = remote_files(bare, SHOP)
+    by_hand(bare, tmp_path, lambda clone: git("-C", str(clone), "rm", "-rq", f"{SHOP}/pr-1"))
+    assert remote_files(bare, SHOP) == {}
+    restarted = service(tmp_path, bare)  # same store and clone; the 10m interval is not due
+    restarted.worker.step()
+    assert remote_files(bare, SHOP) == want
