@@ -37,8 +37,12 @@ class ResyncStatus:
     failed_repositories: list[str] = field(default_factory=list)
     guard_blocked: bool = False
     guard_reason: str = ""
-    blocked_teardowns: list[str] = field(default_factory=list)
     blocked_reasons: dict[str, str] = field(default_factory=dict)  # "owner/repo#N" -> reason code
+
+    @property
+    def blocked_teardowns(self) -> list[str]:
+        """The previews the guard withheld, "owner/repo#N", in order."""
+        return list(self.blocked_reasons)
 
     def as_dict(self) -> dict[str, Any]:
         return {"runs": self.runs, "last_finished": self.last_finished,
@@ -107,7 +111,6 @@ def resync(ctx: JobContext, scm: GitHubScm, status: ResyncStatus, now: float) ->
     plan = plan_teardowns(teardowns, ctx.config.github.max_teardowns_per_resync)
     status.guard_blocked, status.guard_reason = plan.blocked, plan.reason
     withheld = sorted(teardowns) if plan.blocked else []
-    status.blocked_teardowns = [f"{r}#{n}" for r, n in withheld]
     status.blocked_reasons = {f"{r}#{n}": teardowns[(r, n)] for r, n in withheld}
     if plan.blocked:
         log.error("mass-teardown guard: %s: %s", plan.reason,
