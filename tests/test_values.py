@@ -17,6 +17,7 @@ from previewd.core.limits import (
     MAX_ANNOTATION_VALUE_CHARS,
     MAX_CLOCK_SKEW,
     MAX_DELIVERY_ID_CHARS,
+    MAX_EVENT_ACTION_CHARS,
     MAX_LABEL_NAME_CHARS,
     PR_NUMBER_MAX,
 )
@@ -174,11 +175,19 @@ def test_a_missing_field_the_policy_reads_is_malformed_never_empty(field: str) -
     {"labels": [{"name": "p"}] * 101}, {"state": "merged"}, {"updated_at": "9999-99-99"},
     {"updated_at": "9999-12-31T00:00:00Z"}, {"created_at": "2026-01-01T00:00:00Z" * 200_000},
     {"head": {"sha": "\ud800", "repo": None}}, {"head": {"sha": "A" * 40, "repo": None}},
+    {"base": {"sha": "a" * 39}},
     {"user": {"login": "x" * 101, "type": "User"}},
 ])
 def test_bad_values_are_refused(fields: dict[str, Any]) -> None:
     with pytest.raises(PermanentError):
         parse_pull_request_event(with_pr(**fields), NOW)
+
+
+@pytest.mark.parametrize("action", ["", "Opened", "opened!", "a" * (MAX_EVENT_ACTION_CHARS + 1)])
+def test_a_bad_action_is_refused(action: str) -> None:
+    assert parse_pull_request_event({**with_pr(), "action": "a" * MAX_EVENT_ACTION_CHARS}, NOW)
+    with pytest.raises(PermanentError, match="action"):
+        parse_pull_request_event({**with_pr(), "action": action}, NOW)
 
 
 def test_a_good_payload_is_stored_in_normal_form() -> None:

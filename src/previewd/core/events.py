@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from previewd.core.limits import (
     COMMIT_SHA_CHARS,
+    MAX_EVENT_ACTION_CHARS,
     MAX_LABEL_NAME_CHARS,
     MAX_LABELS,
     MAX_LOGIN_CHARS,
@@ -96,7 +97,8 @@ class _PullRequestBody(_Payload):
 class PullRequestPayload(_Payload):
     """The parts of a ``pull_request`` webhook previewd uses."""
 
-    action: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z_]+$")]
+    action: Annotated[str, Field(min_length=1, max_length=MAX_EVENT_ACTION_CHARS,
+                                    pattern=r"^[a-z_]+$")]
     pull_request: _PullRequestBody
     repository: _Repo
 

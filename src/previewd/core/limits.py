@@ -19,6 +19,7 @@ MAX_USER_TYPE_CHARS = 40  # "User", "Bot", "Organization", "Mannequin"
 MAX_LABEL_NAME_CHARS = 100  # GitHub allows 50
 MAX_LABELS = 100  # GitHub allows 100 labels on an issue or pull request
 MAX_TIMESTAMP_CHARS = 40  # an ISO 8601 date-time with fractions and an offset fits easily
+MAX_EVENT_ACTION_CHARS = 64  # a webhook's "action" ("opened", "synchronize", "ready_for_review"...)
 MAX_DELIVERY_ID_CHARS = 200  # GitHub sends a UUID (36), registries a SHA-256 hex digest (64)
 MAX_IMAGE_REPOSITORY_CHARS = 255  # Distribution's limit on a repository name (path in a registry)
 MAX_DIGEST_CHARS = 160  # an image digest; "sha512:" + 128 hex digits fits
