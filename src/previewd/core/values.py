@@ -13,7 +13,8 @@ _TIMESTAMP = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})",
     re.ASCII,
 )
-_DELIVERY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*", re.ASCII)
+DELIVERY_ID_CHARS = "A-Za-z0-9._:-"  # a regex character-class body: what a delivery id may hold
+_DELIVERY_ID = re.compile(rf"[A-Za-z0-9][{DELIVERY_ID_CHARS}]*", re.ASCII)
 _SURROGATES = re.compile("[\ud800-\udfff]")
 
 

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from previewd.core.values import DELIVERY_ID_CHARS
 from previewd.http.limits import (
     MAX_LOGGED_DELIVERY_ID,
     MAX_LOGGED_REASON,
@@ -18,11 +19,11 @@ from previewd.http.limits import (
 
 log = logging.getLogger("previewd.webhooks")
 
-DELIVERY_UNSAFE = re.compile(r"[^A-Za-z0-9._:-]")
+DELIVERY_UNSAFE = re.compile(rf"[^{DELIVERY_ID_CHARS}]")
 REASON_UNSAFE = re.compile(r"[^\x20-\x7e]")
 
 
-def printable(text: str, unsafe: re.Pattern[str], limit: int) -> str:
+def loggable(text: str, unsafe: re.Pattern[str], limit: int) -> str:
     """``text`` with every ``unsafe`` character as ``?``, cut to ``limit`` characters."""
     cleaned = unsafe.sub("?", text)
     return cleaned if len(cleaned) <= limit else cleaned[:limit] + "..."
@@ -59,5 +60,5 @@ class RejectionLog:
         note = f" ({carried} more {source} {status} refusals were not logged)" if carried else ""
         self.logger.warning(
             "refused %s webhook: %d %s (delivery %s)%s", source, status,
-            printable(reason, REASON_UNSAFE, MAX_LOGGED_REASON),
-            printable(delivery, DELIVERY_UNSAFE, MAX_LOGGED_DELIVERY_ID) if delivery else "-", note)
+            loggable(reason, REASON_UNSAFE, MAX_LOGGED_REASON),
+            loggable(delivery, DELIVERY_UNSAFE, MAX_LOGGED_DELIVERY_ID) if delivery else "-", note)
