@@ -45,16 +45,12 @@ def registry_handler(kind: str) -> Handler:
     return handle
 
 
-
-
 def github_package_handler(event_kind: str) -> Handler:
     def handle(ctx: JobContext, conn: Connection, payload: dict[str, Any]) -> Changed:
         return dispatch(ctx, conn, github_package.parse(event_kind, payload))
 
     handle.__name__ = f"on_github_{event_kind}"
     return handle
-
-
 
 
 def claimed(config: Config, push: ImagePushed) -> bool:
