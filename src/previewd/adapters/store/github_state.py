@@ -59,7 +59,8 @@ bundle_checks = Table(
     metadata,
     Column("repo", BoundedString(MAX_REPO_NAME_CHARS), primary_key=True),
     Column("sha", BoundedString(64), primary_key=True),
-    Column("passed", Int32, nullable=False),  # 1 passed, 0 failed, -n: n starts, no verdict yet
+    # 1 passed, 0 failed; while no verdict: -n after n starts (see _starts_column, _starts_of)
+    Column("passed", Int32, nullable=False),
     Column("findings", BoundedText, nullable=False),
 )
 
@@ -160,7 +161,7 @@ class GithubState:
         with self.store.transaction() as conn:
             row = conn.execute(select(bundle_checks).where(
                 bundle_checks.c.repo == repo.lower(), bundle_checks.c.sha == sha)).first()
-        return (bool(row.passed), json.loads(row.findings)) if row and row.passed >= 0 else None
+        return (bool(row.passed), json.loads(row.findings)) if row and not _starts_of(row.passed) else None
 
     def start_check(self, repo: str, sha: str) -> int:
         """Record that a check of ``sha`` starts (no verdict yet); returns how many starts there
@@ -168,8 +169,9 @@ class GithubState:
         with self.store.transaction() as conn:
             row = conn.execute(select(bundle_checks.c.passed).where(
                 bundle_checks.c.repo == repo.lower(), bundle_checks.c.sha == sha)).first()
-            starts = (-row.passed if row is not None and row.passed < 0 else 0) + 1
-            upsert(conn, bundle_checks, {"repo": repo.lower(), "sha": sha}, {"passed": -starts, "findings": "[]"})
+            starts = (_starts_of(row.passed) if row is not None else 0) + 1
+            upsert(conn, bundle_checks, {"repo": repo.lower(), "sha": sha},
+                   {"passed": _starts_column(starts), "findings": "[]"})
         return starts
 
     def save_verdict(self, repo: str, sha: str, passed: bool, findings: list[str]) -> None:
@@ -183,3 +185,13 @@ class GithubState:
                                                      bundle_checks.c.sha == sha))
 
 
+# The ``passed`` column holds 1 (passed) or 0 (failed) once a check has a verdict, and the number
+# of starts without one, negated, before that (one column: a verdict replaces the count).
+def _starts_column(starts: int) -> int:
+    """The ``passed`` value recording ``starts`` starts (at least 1) and no verdict yet."""
+    return -starts
+
+
+def _starts_of(passed: int) -> int:
+    """How many starts without a verdict a ``passed`` value records (0: it is a verdict)."""
+    return -passed if passed < 0 else 0
