@@ -96,9 +96,14 @@ def limit(memory: int, output: int) -> None:
         resource.setrlimit(which, (value, value))
 
 
+def die_with_parent() -> None:
+    """SIGKILL this process when its parent dies (previewd gone: so is the build or check)."""
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def main(argv: list[str]) -> int:
     spec: dict[str, Any] = json.loads(argv[1])
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # previewd gone: so is the build
+    die_with_parent()
     tool, tree, jail = Path(spec["tool"]), Path(spec["tree"]), Path(spec["jail"])
     applied, refused = [], []
     flt = None

@@ -15,6 +15,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from previewd.adapters.confine import LAYERS_PREFIX, NO_SANDBOX
 from previewd.errors import PermanentError
@@ -48,29 +49,33 @@ def run_confined(tool: Path, args: list[str], tree: Path, *, timeout: float, mem
                 "namespaces": namespaces, "seccomp": seccomp}
         argv = [sys.executable, "-I", "-m", "previewd.adapters.confine", json.dumps(spec)]
         with (work / "out").open("wb") as out, (work / "err").open("wb") as err:
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                    start_new_session=True, env=_child_env())
-            timed_out = False
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+            returncode, timed_out = run_bounded(argv, out, err, timeout)
         stdout = (work / "out").read_bytes()
         lines = (work / "err").read_bytes()[:output].decode("utf-8", "replace").splitlines()
     layers: tuple[str, ...] = ()
     if lines and lines[0].startswith(LAYERS_PREFIX):
         layers = tuple(x for x in lines.pop(0)[len(LAYERS_PREFIX):].split(",") if x)
     stderr = "\n".join(lines)
-    if proc.returncode == NO_SANDBOX and not layers:
+    if returncode == NO_SANDBOX and not layers:
         raise PermanentError(f"the build sandbox is not available on this host, so the build was not run "
                              f"({stderr.strip()})")
-    return Confined(proc.returncode, stdout, stderr, layers, timed_out,
-                    output_exceeded=proc.returncode == -signal.SIGXFSZ)
+    return Confined(returncode, stdout, stderr, layers, timed_out,
+                    output_exceeded=returncode == -signal.SIGXFSZ)
 
 
-def _child_env() -> dict[str, str]:
+def run_bounded(argv: list[str], out: IO[bytes], err: IO[bytes], timeout: float) -> tuple[int, bool]:
+    """Run ``argv`` (a previewd interpreter) in a session of its own, writing to ``out`` and
+    ``err``; after ``timeout`` seconds its whole process group is killed. (returncode, timed_out)."""
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                            start_new_session=True, env=interpreter_env())
+    try:
+        return proc.wait(timeout), False
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        return proc.wait(), True
+
+
+def interpreter_env() -> dict[str, str]:
     """The interpreter needs no secrets: only what locates previewd's own installation."""
     keep = ("PATH", "LANG", "LC_ALL", "VIRTUAL_ENV")
     return {k: v for k, v in os.environ.items() if k in keep}

@@ -8,17 +8,15 @@ finding that says so: it is never retried in a loop and never passes.
 
 from __future__ import annotations
 
-import ctypes
 import json
-import os
 import resource
-import signal
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from previewd.adapters import kustomize
+from previewd.adapters.confine import die_with_parent
+from previewd.adapters.sandbox import run_bounded
 from previewd.adapters.scm.tarball import extract_subtree
 from previewd.core.lint import Finding
 from previewd.errors import PermanentError, TransientError
@@ -35,30 +33,24 @@ def run_check(archive: Path, subdir: str, what: str) -> list[str]:
     """The findings for the bundle at ``subdir`` of ``archive`` (empty: clean). TransientError
     when the archive was unreadable."""
     argv = [sys.executable, "-I", "-m", "previewd.jobs.bundle_check_run", str(archive), subdir, what]
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "VIRTUAL_ENV")}
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env,
-                                start_new_session=True)
-        try:
-            proc.wait(CHECK_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        returncode, timed_out = run_bounded(argv, out, err, CHECK_TIMEOUT)
+        if timed_out:
             return [_budget(f"the bundle check did not finish within {CHECK_TIMEOUT:.0f}s")]
         out.seek(0)
         report = out.read(MAX_REPORT_BYTES)
         err.seek(0)
         error = err.read(4096).decode("utf-8", "replace").strip().splitlines()
-    if proc.returncode == TEMPORARY:
+    if returncode == TEMPORARY:
         raise TransientError(error[-1] if error else f"tarball of {what} is unreadable")
     try:
         findings = json.loads(report)["findings"]
-        if proc.returncode == 0 and isinstance(findings, list):
+        if returncode == 0 and isinstance(findings, list):
             return [str(f) for f in findings][:MAX_FINDINGS]
     except (ValueError, KeyError, TypeError):
         pass
     # Killed by its memory limit (MemoryError, a failed allocation) or another crash.
-    return [_budget(f"the bundle check failed (exit {proc.returncode}); it may use at most "
+    return [_budget(f"the bundle check failed (exit {returncode}); it may use at most "
                     f"{CHECK_MEMORY // 1024**2} MB")]
 
 
@@ -67,7 +59,7 @@ def _budget(message: str) -> str:
 
 
 def _child(archive: Path, subdir: str, what: str) -> int:
-    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: previewd gone, so is the check
+    die_with_parent()
     resource.setrlimit(resource.RLIMIT_AS, (CHECK_MEMORY, CHECK_MEMORY))
     with tempfile.TemporaryDirectory(prefix="previewd-check-") as tmp:
         stage = Path(tmp)
