@@ -33,6 +33,7 @@ CLONE_NEWUSER = 0x10000000
 CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
 PR_SET_PDEATHSIG = 1
+MAX_OPEN_FILES = 256  # file descriptors of the build tool
 TMPFS_OPTIONS = "size=1m,mode=0755"  # the jail's own files: empty directories and mount points
 
 # Where the build tool and the tree appear inside the jail.
@@ -92,7 +93,7 @@ def socket_filter() -> Any:
 
 def limit(memory: int, output: int) -> None:
     for which, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_FSIZE, output),
-                         (resource.RLIMIT_CORE, 0), (resource.RLIMIT_NOFILE, 256)):
+                         (resource.RLIMIT_CORE, 0), (resource.RLIMIT_NOFILE, MAX_OPEN_FILES)):
         resource.setrlimit(which, (value, value))
 
 

@@ -26,6 +26,7 @@ CHECK_TIMEOUT = 150.0  # seconds for one check: extraction, the build (itself bo
 CHECK_MEMORY = 3 * 1024**3  # address space of the check process (the build child gets less)
 MAX_FINDINGS = 50  # stored and posted per check
 MAX_REPORT_BYTES = 256 * 1024  # the child's JSON answer
+MAX_ERROR_BYTES = 4096  # of the child's stderr, read back for the retry message
 TEMPORARY = 75  # the child's exit status when the archive was unreadable (retry the download)
 
 
@@ -40,7 +41,7 @@ def run_check(archive: Path, subdir: str, what: str) -> list[str]:
         out.seek(0)
         report = out.read(MAX_REPORT_BYTES)
         err.seek(0)
-        error = err.read(4096).decode("utf-8", "replace").strip().splitlines()
+        error = err.read(MAX_ERROR_BYTES).decode("utf-8", "replace").strip().splitlines()
     if returncode == TEMPORARY:
         raise TransientError(error[-1] if error else f"tarball of {what} is unreadable")
     try:
