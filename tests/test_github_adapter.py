@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -211,3 +212,22 @@ def test_container_packages_refuse_app_auth_and_bad_names(fake: FakeGitHub, tmp_
     with pytest.raises(PermanentError, match="not a container package name"):
         scm_for(fake).list_container_versions("acme", "shop?x=1")
     assert fake.requests == []
+
+
+def test_tarball_download_is_bounded_in_bytes_and_time(
+        fake: FakeGitHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``MAX_TARBALL_BYTES`` and ``TARBALL_DEADLINE`` stop the download (both lowered here)."""
+    from previewd.adapters.scm import github
+
+    fake.add_tarball(REPO, "a" * 40, {f"f{n}.bin": os.urandom(4096).hex() for n in range(16)})
+    scm = scm_for(fake)
+    monkeypatch.setattr(github, "MAX_TARBALL_BYTES", 16 * 1024)
+    with pytest.raises(PermanentError, match=f"exceeds {16 * 1024} bytes"):
+        scm.download_archive(scm.tarball_location(REPO, "a" * 40), tmp_path / "big", "acme/shop@a")
+    monkeypatch.undo()
+    monkeypatch.setattr(github, "TARBALL_DEADLINE", -1.0)  # already past at the first chunk
+    with pytest.raises(TransientError, match="took longer than"):
+        scm.download_archive(scm.tarball_location(REPO, "a" * 40), tmp_path / "slow", "acme/shop@a")
+    monkeypatch.undo()
+    archive = scm.download_archive(scm.tarball_location(REPO, "a" * 40), tmp_path / "ok", "acme/shop@a")
+    assert archive.stat().st_size > 16 * 1024

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from previewd.jobs.lint_bundle import lint_bundle
+from previewd.jobs.lint_bundle import copy_bundle, lint_bundle
 from tests.support import DEPLOYMENT_YAML as DEPLOYMENT
+
+CLEAN = DEPLOYMENT.replace("IMAGE", "ghcr.io/acme/shop:1.2.3")
 
 
 def bundle(tmp_path: Path, files: dict[str, str], resources: list[str] | None = None) -> Path:
@@ -125,3 +127,31 @@ def test_only_what_the_build_outputs_is_parsed_with_the_c_loader(tmp_path: Path,
     assert rules(path) == [("web.yaml", "Deployment/web", "pinned-images")]  # the file is still named
     assert parsed and max(size for size, _ in parsed) < len(big) // 100
     assert {loader for _, loader in parsed} == {yaml.CSafeLoader}
+
+
+def test_lint_builds_a_copy_bounded_like_an_extracted_tarball(tmp_path: Path, monkeypatch: Any) -> None:
+    from previewd.adapters.scm.tarball import MAX_FILE_BYTES
+    from previewd.jobs import lint_bundle as module
+
+    big = bundle(tmp_path / "big", {"web.yaml": CLEAN, "data.txt": "x" * (MAX_FILE_BYTES + 1)}, ["web.yaml"])
+    assert rules(big) == [("-", "-", "bundle-size")]
+    many = bundle(tmp_path / "many", {"web.yaml": CLEAN, "a.txt": "", "b.txt": ""}, ["web.yaml"])
+    assert rules(many) == []
+    monkeypatch.setattr(module, "MAX_TREE_FILES", 3)
+    assert rules(many) == [("-", "-", "bundle-size")]
+
+
+def test_lint_copies_no_symlink_that_leaves_the_bundle(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: secret\n  namespace: host\n")
+    path = bundle(tmp_path, {"web.yaml": CLEAN}, ["web.yaml", "linked.yaml"])
+    (path / "linked.yaml").symlink_to(outside)
+    copy_bundle(path, tmp_path / "copy")
+    assert sorted(p.name for p in (tmp_path / "copy").iterdir()) == ["kustomization.yaml", "web.yaml"]
+    assert rules(path) == [("kustomization.yaml", "-", "builds")]  # not copied: Kustomize cannot find it
+    (path / "linked.yaml").unlink()
+    (path / "linked.yaml").symlink_to("web.yaml")  # inside the bundle: copied as a link
+    copy_bundle(path, tmp_path / "copy2")
+    assert (tmp_path / "copy2" / "linked.yaml").readlink() == Path("web.yaml")
+    (path / "kustomization.yaml").write_text("resources:\n  - linked.yaml\n")
+    assert rules(path) == []

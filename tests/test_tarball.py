@@ -140,3 +140,18 @@ def test_only_the_bundle_directory_is_extracted(tmp_path: Path) -> None:
     dest = extract_subtree(src, "deploy/preview", tmp_path / "in", "acme/shop@abc")
     assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*")) == [
         "base", "base/web.yaml", "kustomization.yaml"]
+
+
+def test_subtree_limit_counts_only_the_bundle(tmp_path: Path, monkeypatch: Any) -> None:
+    """The bundle as a whole is bounded (``MAX_SUBTREE_BYTES``), not only each file; files outside
+    it do not count (the limit is lowered to keep the test cheap)."""
+    monkeypatch.setattr(tarball, "MAX_SUBTREE_BYTES", 3000)
+    outside = [(f"acme-shop-abc/assets/{n}.bin", b"x" * 1000, None) for n in range(10)]
+    inside = [(f"acme-shop-abc/deploy/preview/{n}.yaml", b"x" * 1000, None) for n in range(3)]
+    src = archive(tmp_path, [("acme-shop-abc/", None, None), *outside, *inside])
+    assert len(list(extract_subtree(src, "deploy/preview", tmp_path / "ok", "acme/shop@abc").iterdir())) == 3
+    src = archive(tmp_path, [("acme-shop-abc/", None, None), *inside,
+                             ("acme-shop-abc/deploy/preview/one-more.yaml", b"x", None)])
+    with pytest.raises(PermanentError, match="deploy/preview unpacks to more than 3000 bytes"):
+        extract_subtree(src, "deploy/preview", tmp_path / "in", "acme/shop@abc")
+    assert not (tmp_path / "in" / "one-more.yaml").exists()
