@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from previewd.adapters.confine import LAYERS_PREFIX, NO_SANDBOX
+from previewd.adapters.confine import die_with_parent as die_with_parent  # for other bounded children
 from previewd.errors import PermanentError
 
 

@@ -15,8 +15,7 @@ import tempfile
 from pathlib import Path
 
 from previewd.adapters import kustomize
-from previewd.adapters.confine import die_with_parent
-from previewd.adapters.sandbox import run_bounded
+from previewd.adapters.sandbox import die_with_parent, run_bounded
 from previewd.adapters.scm.tarball import extract_subtree
 from previewd.core.lint import Finding
 from previewd.errors import PermanentError, TransientError
