@@ -124,18 +124,22 @@ def non_local_references(bundle: Path) -> list[tuple[str, str]]:
     for file in sorted(p for name in KUSTOMIZATION_NAMES for p in bundle.rglob(name) if p.is_file()):
         rel = file.relative_to(bundle).as_posix()
         docs, error = _load(file)
-        found += [(rel, error)] if error else [(rel, why) for why in _problems(docs, file, bundle)]
+        found += _findings(rel, docs, error, file, bundle)
         for doc in docs or []:
             for entry in _plugin_entries(doc):
                 if "\n" in entry:  # an inline plugin config
-                    inline, error = _parse(entry)
-                    found += [(rel, error)] if error else [(rel, why) for why in _problems(inline, file, bundle)]
+                    found += _findings(rel, *_parse(entry), file, bundle)
                 elif reference_problem(entry, ".", "") is None and (file.parent / entry).is_file():
                     config = file.parent / entry
-                    where = config.relative_to(bundle).as_posix()
-                    docs2, error = _load(config)
-                    found += [(where, error)] if error else [(where, why) for why in _problems(docs2, config, bundle)]
+                    found += _findings(config.relative_to(bundle).as_posix(), *_load(config), config, bundle)
     return found
+
+
+def _findings(where: str, docs: list[Any] | None, error: str | None, file: Path,
+              bundle: Path) -> list[tuple[str, str]]:
+    """(where, problem) for a file (or inline config) that could not be read, or for each of
+    its problems."""
+    return [(where, error)] if error else [(where, why) for why in _problems(docs, file, bundle)]
 
 
 def _plugin_entries(doc: Any) -> list[str]:
