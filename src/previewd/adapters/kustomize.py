@@ -30,6 +30,7 @@ MAX_KUSTOMIZATION_BYTES = 256 * 1024  # a kustomization (or plugin config) read 
 STAGED_BUNDLE = "in"
 WRAPPER = "wrap"
 _ORIGIN = "config.kubernetes.io/origin"
+_NO_ORIGIN = "kustomization.yaml"  # named for a document without a readable origin (e.g. generated)
 _WRAPPER_TEXT = ("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
                  f"resources:\n  - ../{STAGED_BUNDLE}\nbuildMetadata: [originAnnotations]\n")
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -99,19 +100,19 @@ def _origin(doc: dict[str, Any]) -> str:
     """The bundle file a rendered document came from; the origin annotation is removed."""
     meta = doc.get("metadata")
     if not isinstance(meta, dict):
-        return "kustomization.yaml"
+        return _NO_ORIGIN
     annotations = meta.get("annotations")
     if not isinstance(annotations, dict) or not isinstance(annotations.get(_ORIGIN), str):
-        return "kustomization.yaml"
+        return _NO_ORIGIN
     text = annotations.pop(_ORIGIN)
     if not annotations:
         del meta["annotations"]
     try:
         origin = yaml.load(text, Loader=yaml.CSafeLoader)
     except yaml.YAMLError:
-        return "kustomization.yaml"
+        return _NO_ORIGIN
     where = origin.get("path") or origin.get("configuredIn") if isinstance(origin, dict) else None
-    return _unstaged(str(where)) if where else "kustomization.yaml"
+    return _unstaged(str(where)) if where else _NO_ORIGIN
 
 
 # -- static check: every location a kustomization names stays inside the bundle --------------
