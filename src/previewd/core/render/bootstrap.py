@@ -20,60 +20,49 @@ if TYPE_CHECKING:
     from previewd.config import Config
 
 
+def _app_project(config: Config, name: str, description: str, spec: Manifest) -> Manifest:
+    """An Argo CD AppProject previewd bootstrap owns, in the Argo CD namespace."""
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "AppProject",
+        "metadata": {"name": name, "namespace": config.argocd.namespace, "labels": dict(MANAGED_BY)},
+        "spec": {"description": description, **spec},
+    }
+
+
 def previews_project(config: Config) -> Manifest:
     """Destinations: only the preview namespace pattern; cluster kinds: only those Namespaces."""
     glob = naming.namespace_glob(config.previews.namespace_template)
     repos = sorted({r.deploy.repo_url for r in config.repositories} | {gitops_repo_url(config)})
-    return {
-        "apiVersion": "argoproj.io/v1alpha1",
-        "kind": "AppProject",
-        "metadata": {"name": config.argocd.project, "namespace": config.argocd.namespace,
-                     "labels": dict(MANAGED_BY)},
-        "spec": {
-            "description": "previewd pull-request previews (managed by previewd bootstrap)",
-            "sourceRepos": repos,
-            "destinations": [{"server": config.argocd.destination_server, "namespace": glob}],
-            "clusterResourceWhitelist": [{"group": "", "kind": "Namespace", "name": glob}],
-        },
-    }
+    return _app_project(config, config.argocd.project,
+                        "previewd pull-request previews (managed by previewd bootstrap)", {
+        "sourceRepos": repos,
+        "destinations": [{"server": config.argocd.destination_server, "namespace": glob}],
+        "clusterResourceWhitelist": [{"group": "", "kind": "Namespace", "name": glob}],
+    })
 
 
 def routes_project(config: Config) -> Manifest:
     """Canary router Applications: only route kinds, only in the configured stable namespaces."""
     stable = sorted({r.canary.stable_namespace for r in config.repositories if r.canary})
-    return {
-        "apiVersion": "argoproj.io/v1alpha1",
-        "kind": "AppProject",
-        "metadata": {"name": config.argocd.routes_project, "namespace": config.argocd.namespace,
-                     "labels": dict(MANAGED_BY)},
-        "spec": {
-            "description": "previewd canary routes in stable namespaces (managed by previewd bootstrap)",
-            "sourceRepos": [gitops_repo_url(config)],
-            "destinations": [{"server": config.argocd.destination_server, "namespace": ns}
-                             for ns in stable],
-            "clusterResourceWhitelist": [],
-            "namespaceResourceWhitelist": [{"group": group, "kind": kind} for group, kind in ROUTE_KINDS],
-        },
-    }
+    return _app_project(config, config.argocd.routes_project,
+                        "previewd canary routes in stable namespaces (managed by previewd bootstrap)", {
+        "sourceRepos": [gitops_repo_url(config)],
+        "destinations": [{"server": config.argocd.destination_server, "namespace": ns} for ns in stable],
+        "clusterResourceWhitelist": [],
+        "namespaceResourceWhitelist": [{"group": group, "kind": kind} for group, kind in ROUTE_KINDS],
+    })
 
 
 def root_project(config: Config) -> Manifest:
     """The root app may only create Applications in the Argo CD namespace."""
-    return {
-        "apiVersion": "argoproj.io/v1alpha1",
-        "kind": "AppProject",
-        "metadata": {"name": config.argocd.root_project, "namespace": config.argocd.namespace,
-                     "labels": dict(MANAGED_BY)},
-        "spec": {
-            "description": "previewd root: picks up preview Applications from the GitOps repo",
-            "sourceRepos": [gitops_repo_url(config)],
-            "destinations": [
-                {"server": config.argocd.destination_server, "namespace": config.argocd.namespace}
-            ],
-            "clusterResourceWhitelist": [],
-            "namespaceResourceWhitelist": [{"group": "argoproj.io", "kind": "Application"}],
-        },
-    }
+    return _app_project(config, config.argocd.root_project,
+                        "previewd root: picks up preview Applications from the GitOps repo", {
+        "sourceRepos": [gitops_repo_url(config)],
+        "destinations": [{"server": config.argocd.destination_server, "namespace": config.argocd.namespace}],
+        "clusterResourceWhitelist": [],
+        "namespaceResourceWhitelist": [{"group": "argoproj.io", "kind": "Application"}],
+    })
 
 
 def root_application(config: Config) -> Manifest:
