@@ -100,13 +100,18 @@ Quantity = Annotated[str, AfterValidator(_quantity)]
 Cidr = Annotated[str, AfterValidator(_cidr)]
 
 
+def _resource_name_ok(name: str, standard: set[str]) -> bool:
+    """A qualified name (else ValueError): prefixed (``x/y``), standard, or a hugepages size."""
+    problem = qualified_name_problem(name)
+    if problem:
+        raise ValueError(problem)
+    return "/" in name or name in standard or bool(_HUGEPAGES.match(name))
+
+
 def check_quota(hard: dict[str, str]) -> None:
     """ResourceQuota ``spec.hard``: qualified names, standard unless prefixed, whole counts."""
     for name, value in hard.items():
-        problem = qualified_name_problem(name)
-        if problem:
-            raise ValueError(problem)
-        if "/" not in name and name not in _QUOTA_STANDARD and not _HUGEPAGES.match(name):
+        if not _resource_name_ok(name, _QUOTA_STANDARD):
             raise ValueError(f"{name!r} is not a standard quota resource ({', '.join(sorted(_QUOTA_STANDARD))}, "
                              "count/<resource>, or a name with a domain prefix)")
         amount = quantity_value(_quantity(value))
@@ -120,10 +125,7 @@ def check_limits(limits: dict[str, dict[str, str]]) -> None:
     values: dict[str, dict[str, Decimal]] = {}
     for field, resources in limits.items():
         for name, value in resources.items():
-            problem = qualified_name_problem(name)
-            if problem:
-                raise ValueError(problem)
-            if "/" not in name and name not in _CONTAINER_STANDARD and not _HUGEPAGES.match(name):
+            if not _resource_name_ok(name, _CONTAINER_STANDARD):
                 raise ValueError(f"{field}: {name!r} is not a container resource "
                                  "(cpu, memory, ephemeral-storage, hugepages-<size>, or a prefixed name)")
             values.setdefault(name, {})[field] = quantity_value(_quantity(value))
