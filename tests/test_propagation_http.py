@@ -62,6 +62,20 @@ def test_wsgi_bodies_are_made_with_the_value_echo_and_preflight() -> None:
     assert preflight.json()["headers"]["access-control-request-headers"] == "content-type"
 
 
+@pytest.mark.parametrize(("sent", "seen", "value"), [
+    ({"baggage": "a=1,previewd-pr=7"}, {"x-canary": "7", "baggage": "a=1,previewd-pr=7"}, "7"),
+    ({"baggage": "a=1,previewd-pr=../"}, {"baggage": "a=1"}, None),
+    ({"baggage": "previewd-pr=../"}, {}, None),
+    ({"X-Canary": "../", "baggage": "a=1"}, {"baggage": "a=1"}, None),
+])
+def test_wsgi_app_sees_only_accepted_values(sent: dict[str, str], seen: dict[str, str],
+                                            value: str | None) -> None:
+    with wsgi_server(WsgiCanary(recorder)) as url:
+        got = httpx.get(url, headers=sent).json()
+    carried = {k: v for k, v in got["headers"].items() if k in ("x-canary", "baggage")}
+    assert carried == seen and got["current"] == value
+
+
 async def hello(request: Request) -> PlainTextResponse:
     return PlainTextResponse(current() or "-")
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
-from previewd.propagation import baggage, carrier
+from previewd.propagation import carrier
 from previewd.propagation.context import ContextIterable, bound_context
 from previewd.propagation.value import DEFAULT_HEADER, ECHO_SUFFIX, header_name
 
@@ -41,14 +41,10 @@ class CanaryMiddleware:
         canary = [environ[self._key]] if self._key in environ else []
         bags = [environ["HTTP_BAGGAGE"]] if "HTTP_BAGGAGE" in environ else []
         value = carrier.accepted(canary, bags)
-        environ = dict(environ)
-        environ.pop(self._key, None)
-        environ.pop("HTTP_BAGGAGE", None)
-        if value is not None:
-            environ[self._key] = value
-        rest = baggage.without_pr(bags, keep=value) if bags else ""
-        if rest:
-            environ["HTTP_BAGGAGE"] = rest
+        environ = {k: v for k, v in environ.items() if k not in (self._key, "HTTP_BAGGAGE")}
+        carried = [(self.header.lower(), v) for v in canary] + [(carrier.BAGGAGE, v) for v in bags]
+        for name, kept in carrier.cleaned(carried, self.header.lower(), value):
+            environ[_environ_key(name)] = kept
         names = [k[5:].lower().replace("_", "-") for k in environ if k.startswith("HTTP_")]
         preflight = carrier.is_preflight(environ.get("REQUEST_METHOD", ""), names)
         if preflight:
