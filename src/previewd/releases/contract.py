@@ -14,8 +14,6 @@ from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     ValidationError,
@@ -27,6 +25,7 @@ from pydantic import (
 from previewd.errors import validation_problems
 from previewd.images import SHA256_DIGEST, TAG_PATTERN
 from previewd.naming import DNS_LABEL_PATTERN, DNS_NAME_PATTERN, PLATFORM_PREFIX
+from previewd.releases.contract_base import Contract
 from previewd.releases.matching import Repository, RepositoryError, normalise
 from previewd.releases.semver import parse_range
 from previewd.releases.workload import Probes, RunAs
@@ -45,12 +44,6 @@ EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", 
 # <algorithm>:<encoded>; rendering insists on a full sha256 digest before it pins an image.
 Digest = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:\S+$")]
 Tag = Annotated[str, StringConstraints(pattern=rf"^{TAG_PATTERN}$")]
-
-
-class Contract(BaseModel):
-    """Every contract object: unknown fields rejected, no type coercion, immutable."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 def _repository(value: str) -> str:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
+
+from previewd.releases.contract_base import Contract
 
 MAX_PROBE_SECONDS = 3600
 MAX_FAILURE_THRESHOLD = 100
@@ -17,11 +19,7 @@ ProbePath = Annotated[str, StringConstraints(pattern=r"^/[A-Za-z0-9._~/%?=&+-]*$
 GrpcService = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._/-]{1,253}$")]
 
 
-class _Contract(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class Probe(_Contract):
+class Probe(Contract):
     """One probe. ``type`` defaults to the service protocol (``http`` GETs ``path``, ``grpc``
     calls the standard gRPC health service); ``tcp`` only opens the port."""
 
@@ -39,7 +37,7 @@ def _startup() -> Probe:
     return Probe(periodSeconds=5, failureThreshold=60)
 
 
-class Probes(_Contract):
+class Probes(Contract):
     """Readiness gates traffic and the rollout (a broken version never becomes Available);
     liveness restarts a hung container; startup holds liveness off while the app starts."""
 
@@ -48,7 +46,7 @@ class Probes(_Contract):
     startup: Probe = Field(default_factory=_startup)
 
 
-class RunAs(_Contract):
+class RunAs(Contract):
     """The numeric user and group the container runs as (never root)."""
 
     user: int = Field(default=DEFAULT_RUN_AS_USER, ge=1, le=MAX_UID)
