@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from previewd.changed_files import changed_services, check_glob, matches
+from previewd.config.canary import MAX_CANARY_SERVICES, MAX_ENTRY_POINTS, MAX_GRPC_ROUTES, MAX_SERVICE_PATHS
 from previewd.errors import ConfigError
 from previewd.settings import parse_config
 from tests.canary_support import canary_block, with_canary
@@ -86,6 +87,33 @@ def test_services_must_map_every_routed_service() -> None:
         {"name": "api", "paths": ["a/**"]}, {"name": "store", "paths": ["b/**"]}, {"name": "web", "paths": ["c"]}]))
     assert "glob" in rejected(config_with(services=[
         {"name": "api", "paths": ["../x"]}, {"name": "store", "paths": ["b/**"]}]))
+
+
+def test_count_limits_hold_at_the_limit_and_refuse_one_more() -> None:
+    def grpc(n: int) -> list[dict[str, Any]]:
+        return [{"service": f"g{i}", "port": 80} for i in range(n)]
+
+    parse_config(config_with(grpc=grpc(MAX_GRPC_ROUTES), services=None), {})
+    assert f"at most {MAX_GRPC_ROUTES} grpc" in rejected(config_with(grpc=grpc(MAX_GRPC_ROUTES + 1), services=None))
+
+    paths = [f"services/api/{i}/**" for i in range(MAX_SERVICE_PATHS)]
+    store = {"name": "store", "paths": ["b/**"]}
+    parse_config(config_with(services=[{"name": "api", "paths": paths}, store]), {})
+    too_many_paths = [{"name": "api", "paths": [*paths, "x/**"]}, store]
+    assert f"1 to {MAX_SERVICE_PATHS} path globs" in rejected(config_with(services=too_many_paths))
+
+    services = [{"name": f"s{i}", "paths": ["a/**"]} for i in range(MAX_CANARY_SERVICES + 1)]
+    assert f"at most {MAX_CANARY_SERVICES} services" in rejected(config_with(services=services))
+
+    def traefik(entry_points: list[str]) -> dict[str, Any]:
+        data = with_canary(base_config(Path("/s"), Path("/g")), kind="traefik")
+        data["github"] = {"webhook_secret": "x"}
+        data["repositories"][0]["canary"]["edge"]["entry_points"] = entry_points
+        return data
+
+    entry_points = [f"ep{i}" for i in range(MAX_ENTRY_POINTS)]
+    parse_config(traefik(entry_points), {})
+    assert f"at most {MAX_ENTRY_POINTS} entry points" in rejected(traefik([*entry_points, "one-more"]))
 
 
 def test_glob_matching() -> None:
