@@ -14,7 +14,7 @@ import yaml
 
 from previewd.config import Config
 from previewd.core.chatops import Command, may_run, parse_command, refusal
-from previewd.core.feedback import FeedbackFacts, desired, marker
+from previewd.core.feedback import MAX_POSTED_FINDINGS, FeedbackFacts, desired, marker
 from previewd.core.models import Preview, PreviewState, PullRequest
 from previewd.core.policy import Trigger, decide
 from previewd.core.render.bootstrap import bootstrap_files
@@ -119,6 +119,13 @@ def test_findings_are_inert_in_the_comment() -> None:
     text = desired(preview(PreviewState.FAILED), facts, has_comment=False).comment or ""
     block = text.split("```text\n", 1)[1].split("\n```", 1)[0]
     assert "```" not in block and "\n" not in block and "no-namespace" in block
+
+
+def test_the_comment_shows_at_most_max_posted_findings() -> None:
+    many = tuple(f"web.yaml: Deployment/web-{n}: [no-namespace] sets metadata.namespace" for n in range(50))
+    text = desired(preview(PreviewState.FAILED), replace(FACTS, findings=many), has_comment=False).comment or ""
+    block = text.split("```text\n", 1)[1].split("\n```", 1)[0]
+    assert block.splitlines() == list(many[:MAX_POSTED_FINDINGS])
 
 
 def config_with(**github: Any) -> Config:

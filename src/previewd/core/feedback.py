@@ -14,6 +14,7 @@ from previewd.core.models import IMAGE_WAIT_KEY, Preview, PreviewState
 
 MARKER_PREFIX = "<!-- previewd:sticky"
 STATUS_CONTEXT = "previewd"
+MAX_POSTED_FINDINGS = 20  # bundle-check findings the comment shows (more are stored)
 
 
 def marker(repo: str, number: int) -> str:
@@ -128,7 +129,7 @@ def _comment(preview: Preview, facts: FeedbackFacts, has_comment: bool) -> str |
         lines += comment_lines(preview.extra.get(CANARY_KEY), preview.number)
     if preview.state == PreviewState.FAILED and facts.findings:
         lines += ["The deploy bundle failed the checks `previewd lint` runs:", "", "```text",
-                  *[_plain(f) for f in facts.findings[:20]], "```", ""]
+                  *[_plain(f) for f in facts.findings[:MAX_POSTED_FINDINGS]], "```", ""]
     lines += [f"**Next:** {_next_step(preview, facts)}", ""]
     return "\n".join(lines)
 

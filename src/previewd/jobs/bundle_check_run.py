@@ -23,7 +23,7 @@ from previewd.jobs.lint_bundle import lint_staged
 
 CHECK_TIMEOUT = 150.0  # seconds for one check: extraction, the build (itself bounded) and the lint
 CHECK_MEMORY = 3 * 1024**3  # address space of the check process (the build child gets less)
-MAX_FINDINGS = 50  # stored and posted per check
+MAX_FINDINGS = 50  # stored per check (the comment shows core.feedback.MAX_POSTED_FINDINGS)
 MAX_REPORT_BYTES = 256 * 1024  # the child's JSON answer
 MAX_ERROR_BYTES = 4096  # of the child's stderr, read back for the retry message
 TEMPORARY = 75  # the child's exit status when the archive was unreadable (retry the download)
