@@ -13,12 +13,14 @@ from previewd.adapters.scm.tarball import MAX_FILE_BYTES, MAX_SUBTREE_BYTES, MAX
 from previewd.core.lint import Finding, check_documents
 from previewd.errors import PermanentError
 
+MISSING_KUSTOMIZATION = Finding("kustomization.yaml", "-", "kustomization", "kustomization.yaml is missing")
+
 
 def lint_bundle(path: Path) -> list[Finding]:
     """Every finding for the bundle directory at ``path`` (empty when clean). The build sees a
     bounded copy of the bundle, never ``path`` itself."""
-    if not (path / "kustomization.yaml").is_file():
-        return [Finding("kustomization.yaml", "-", "kustomization", "kustomization.yaml is missing")]
+    if not (path / "kustomization.yaml").is_file():  # before copying anything
+        return [MISSING_KUSTOMIZATION]
     with tempfile.TemporaryDirectory(prefix="previewd-lint-") as tmp:
         stage = Path(tmp)
         try:
@@ -32,7 +34,7 @@ def lint_staged(stage: Path) -> list[Finding]:
     """Findings for the bundle staged at ``stage/in`` (see ``kustomize.build``)."""
     bundle = stage / kustomize.STAGED_BUNDLE
     if not (bundle / "kustomization.yaml").is_file():
-        return [Finding("kustomization.yaml", "-", "kustomization", "kustomization.yaml is missing")]
+        return [MISSING_KUSTOMIZATION]
     refused = kustomize.non_local_references(bundle)
     if refused:
         # Refused before building: a preview bundle is self-contained at the PR's head commit.
